@@ -1,0 +1,32 @@
+#pragma once
+// Subcommands of `capfilt`. Each group lives in its own file under app/cli/ and only parses
+// arguments, calls into the libraries and prints; the work itself belongs to model/, core/, db/.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace capfilt::app {
+
+// Options every subcommand shares. Filled in by CLI11 before any subcommand callback runs.
+struct GlobalOptions {
+  int threads = 0;             // <= 0: all hardware threads
+  std::string device = "auto"; // auto, cpu, cuda, cuda:N
+  std::string resources_dir;   // empty: found next to the executable or in the source tree
+};
+
+// Absolute path of a file shipped in resources/ (e.g. "bert-base-uncased/vocab.txt").
+std::string resource_path(const GlobalOptions& options, const std::string& relative);
+
+// Applies --threads once, before a subcommand touches LibTorch.
+void apply_runtime(const GlobalOptions& options);
+
+void add_doctor_commands(CLI::App& app, const GlobalOptions& options);    // doctor
+void add_model_commands(CLI::App& app, const GlobalOptions& options);     // train, bench
+void add_generate_commands(CLI::App& app, const GlobalOptions& options);  // caption, vqa
+void add_weights_commands(CLI::App& app, const GlobalOptions& options);   // import-weights, itm
+void add_data_commands(CLI::App& app, const GlobalOptions& options);      // import, export
+void add_image_commands(CLI::App& app, const GlobalOptions& options);     // demo-data, thumbnails, preprocess
+void add_project_commands(CLI::App& app, const GlobalOptions& options);   // project queries
+
+}  // namespace capfilt::app

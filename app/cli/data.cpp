@@ -1,0 +1,8 @@
+#include "app/cli/commands.h"
+
+namespace capfilt::app {
+
+// Filled in by the issue that brings these subcommands.
+void add_data_commands(CLI::App& /*app*/, const GlobalOptions& /*options*/) {}
+
+}  // namespace capfilt::app

@@ -1,0 +1,30 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "app/build_info.h"
+#include "app/cli/commands.h"
+#include "model/runtime.h"
+
+namespace capfilt::app {
+namespace fs = std::filesystem;
+
+std::string resource_path(const GlobalOptions& options, const std::string& relative) {
+  std::vector<fs::path> roots;
+  if (!options.resources_dir.empty()) roots.emplace_back(options.resources_dir);
+  if (const char* env = std::getenv("CAPFILT_RESOURCES")) roots.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) roots.push_back(exe.parent_path().parent_path() / "share" / "capfilt");
+  roots.emplace_back(CAPFILT_SOURCE_RESOURCES_DIR);
+  for (const auto& root : roots) {
+    if (fs::exists(root / relative, ec)) return (root / relative).string();
+  }
+  throw std::runtime_error("resource '" + relative +
+                           "' not found; pass --resources DIR or set CAPFILT_RESOURCES");
+}
+
+void apply_runtime(const GlobalOptions& options) { model::configure_threads(options.threads); }
+
+}  // namespace capfilt::app

@@ -1,0 +1,2 @@
+// core/ gets its sources with the data pipeline issue.
+namespace capfilt::core {}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and then runs the demo or the tests.
+#   installer/dev.sh run    build and run the CLI demo (the studio once it exists)
+#   installer/dev.sh test   build and run the default test suite (CI calls this)
+#   installer/dev.sh build  only install and build
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores), CTEST_ARGS.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+action="${1:-run}"
+build_dir="${BUILD_DIR:-$root/build}"
+jobs="${JOBS:-$(nproc)}"
+
+install_packages() {
+  local missing=()
+  while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done < "$here/debian-packages.txt"
+  if ((${#missing[@]})); then
+    echo "==> installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  echo "==> configuring and building in $build_dir ($jobs jobs)"
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-}
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+install_packages
+build
+case "$action" in
+  build) ;;
+  run)
+    "$build_dir/app/capfilt" doctor
+    "$build_dir/app/capfilt" demo "$@"
+    ;;
+  test)
+    cd "$build_dir"
+    ctest --output-on-failure -LE slow -j "$jobs" ${CTEST_ARGS:-}
+    ;;
+  *)
+    echo "usage: $0 run|test|build" >&2
+    exit 2
+    ;;
+esac
