@@ -1,0 +1,124 @@
+#pragma once
+// A curation project: one SQLite file holding images, captions, scores, the decision log, models
+// and jobs. See db/records.h for the records.
+//
+// Threading: a Project is one SQLite connection; call it from one thread at a time. Several
+// Projects (in threads or processes) may open the same file at once: readers never block (WAL);
+// a writer that finds another writer waits up to OpenOptions::busy_timeout_ms, then fails with
+// Status::Code::kBusy. Every write method is one transaction: it either happens whole or not at
+// all, also when the process is killed during it.
+//
+// Errors: methods return a Status / Result whose message names the project file and what failed.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db/clock.h"
+#include "db/records.h"
+#include "db/status.h"
+
+namespace capfilt::db {
+
+// The schema version this build writes. A file with a newer version is refused, not modified.
+int schema_version();
+
+struct OpenOptions {
+  bool create_if_missing = true;
+  // How long a write waits for another process's write to finish before returning kBusy.
+  int busy_timeout_ms = 5000;
+  // Time source for decision, job and import times. Not owned; must outlive the Project.
+  // nullptr = the system clock.
+  const Clock* clock = nullptr;
+};
+
+class Project {
+ public:
+  // Opens (or creates) the project at `path` and migrates an older schema to schema_version().
+  // Fails with kUnsupported, leaving the file untouched, when the file is newer than this build;
+  // kNotFound when it is missing and !create_if_missing; kCorrupt when it is not a project.
+  static Result<std::unique_ptr<Project>> open(const std::string& path,
+                                               const OpenOptions& options = {});
+  ~Project();
+  Project(const Project&) = delete;
+  Project& operator=(const Project&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // ---- Import / export (used by core/ importers and exporters) ----
+
+  // Inserts a batch in one transaction. Idempotent: images are unique by path, captions by
+  // (image, text, source); duplicates are counted as skipped, also within the batch.
+  Result<InsertCounts> insert_pairs(const std::vector<ImageWithCaptions>& batch);
+
+  // Records the start of an import (status "running"); returns its id.
+  Result<int64_t> begin_import(const std::string& source_path, const std::string& format);
+  // Closes an import with its final status, counts, rejected records and report.
+  Status finish_import(int64_t import_id, const std::string& status, const InsertCounts& counts,
+                       int64_t records_rejected, const std::string& report);
+  Result<std::vector<ImportRun>> import_runs();
+
+  // Calls `visit` for every pair matching `filter`, ordered by image path then caption id, from one
+  // consistent snapshot. A non-ok Status from `visit` stops the walk and is returned.
+  Status for_each_pair(const PairFilter& filter,
+                       const std::function<Status(const PairRow&)>& visit);
+
+  // ---- Browsing ----
+
+  Result<Page> page(const PageRequest& request);
+  Result<DecisionCounts> decision_counts();
+  // One histogram per caption source that has scores from `model_id` (0 = latest scored model).
+  Result<std::vector<ScoreHistogram>> itm_histogram(int bins, int64_t model_id = 0);
+  Result<PairRow> pair(int64_t caption_id);
+
+  // ---- Decisions ----
+
+  // Appends the decisions to the log in one transaction; each becomes its caption's current one.
+  // Fails with kNotFound (nothing written) when a caption does not exist.
+  Status decide(const std::vector<DecisionInput>& decisions);
+  // Undoes the latest `count` decisions of `curator` (origin curator) that are still in force:
+  // each caption's current decision returns to what it was before. The log keeps every row; an
+  // undone row is marked with who undid it and when. Returns how many were undone.
+  Result<int64_t> undo(const std::string& curator, int64_t count = 1);
+  // The log of one caption, oldest first (caption_id 0: the whole log).
+  Result<std::vector<DecisionLogEntry>> decision_log(int64_t caption_id = 0);
+
+  // ---- Scores and models ----
+
+  Result<int64_t> add_model(const ModelRecord& model);
+  Result<ModelRecord> model(int64_t model_id);
+  Result<std::vector<ModelRecord>> models();
+  Status update_model_metrics(int64_t model_id, const std::string& metrics_json);
+  // Inserts or replaces scores in one transaction.
+  Status put_scores(const std::vector<Score>& scores);
+
+  // ---- Jobs ----
+
+  Result<int64_t> add_job(const JobRecord& job);  // created_ms from the clock
+  Result<JobRecord> job(int64_t job_id);
+  Result<std::vector<JobRecord>> jobs();
+  // Sets status, pid, progress, error; started_ms / finished_ms from the clock on entering
+  // kRunning / a final state.
+  Status update_job(int64_t job_id, JobStatus status, int64_t pid, double progress,
+                    const std::string& error = {});
+  Status set_job_log_path(int64_t job_id, const std::string& log_path);
+  Status add_job_metrics(int64_t job_id, const std::vector<JobMetric>& metrics);
+  // Metrics of a job, by step; `name` empty = all names.
+  Result<std::vector<JobMetric>> job_metrics(int64_t job_id, const std::string& name = {});
+
+  // ---- Maintenance ----
+
+  // PRAGMA integrity_check plus a check that every caption's current decision matches its log.
+  Status check();
+
+ private:
+  class Impl;
+  Project(std::string path, std::unique_ptr<Impl> impl);
+
+  std::string path_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace capfilt::db
