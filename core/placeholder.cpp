@@ -1,2 +1,0 @@
-// core/ gets its sources with the data pipeline issue.
-namespace capfilt::core {}
