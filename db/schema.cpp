@@ -1,0 +1,161 @@
+#include "db/schema.h"
+
+namespace capfilt::db::internal {
+namespace {
+
+// 1: the curation records and the append-only decision log.
+const char* const kCoreTables = R"sql(
+CREATE TABLE models(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  checkpoint_path TEXT NOT NULL DEFAULT '',
+  config_json TEXT NOT NULL DEFAULT '{}',
+  task TEXT NOT NULL DEFAULT '',
+  parent_id INTEGER REFERENCES models(id),
+  metrics_json TEXT NOT NULL DEFAULT '{}',
+  created_ms INTEGER NOT NULL);
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  byte_size INTEGER NOT NULL DEFAULT 0,
+  content_hash TEXT NOT NULL DEFAULT '',
+  split TEXT NOT NULL DEFAULT '');
+CREATE TABLE captions(
+  id INTEGER PRIMARY KEY,
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  text TEXT NOT NULL,
+  source TEXT NOT NULL CHECK(source IN ('web', 'synthetic', 'human')),
+  model_id INTEGER REFERENCES models(id),
+  -- Derived from the decision log in the same transaction as every log change; see check().
+  decision TEXT NOT NULL DEFAULT 'undecided' CHECK(decision IN ('undecided', 'keep', 'drop')),
+  decided_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(image_id, text, source));
+CREATE TABLE scores(
+  caption_id INTEGER NOT NULL REFERENCES captions(id),
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  itm REAL NOT NULL,
+  itc REAL NOT NULL,
+  PRIMARY KEY(caption_id, model_id)) WITHOUT ROWID;
+CREATE INDEX scores_by_itm ON scores(model_id, itm);
+CREATE INDEX scores_by_itc ON scores(model_id, itc);
+CREATE TABLE decisions(
+  id INTEGER PRIMARY KEY,
+  caption_id INTEGER NOT NULL REFERENCES captions(id),
+  decision TEXT NOT NULL CHECK(decision IN ('keep', 'drop')),
+  origin TEXT NOT NULL CHECK(origin IN ('auto', 'curator')),
+  curator TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  time_ms INTEGER NOT NULL);
+CREATE INDEX decisions_by_caption ON decisions(caption_id, id);
+CREATE INDEX decisions_by_curator ON decisions(origin, curator, id);
+-- An undo is a new fact, not an edit: the log itself never changes.
+CREATE TABLE decision_undos(
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),
+  curator TEXT NOT NULL,
+  time_ms INTEGER NOT NULL);
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+  BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+  BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decision_undos_final BEFORE DELETE ON decision_undos
+  BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+)sql";
+
+// 2: jobs, their metrics, and the record of import runs.
+const char* const kJobTables = R"sql(
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  args_json TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL DEFAULT 'queued',
+  pid INTEGER NOT NULL DEFAULT 0,
+  progress REAL NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  log_path TEXT NOT NULL DEFAULT '');
+CREATE TABLE job_metrics(
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL);
+CREATE INDEX job_metrics_by_job ON job_metrics(job_id, name, step);
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY,
+  source_path TEXT NOT NULL,
+  format TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'running',
+  images_added INTEGER NOT NULL DEFAULT 0,
+  images_skipped INTEGER NOT NULL DEFAULT 0,
+  captions_added INTEGER NOT NULL DEFAULT 0,
+  captions_skipped INTEGER NOT NULL DEFAULT 0,
+  records_rejected INTEGER NOT NULL DEFAULT 0,
+  report TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL DEFAULT 0);
+)sql";
+
+// 3: full-text search over captions (an external-content FTS5 index kept in step by triggers).
+const char* const kCaptionSearch = R"sql(
+CREATE VIRTUAL TABLE captions_fts USING fts5(text, content='captions', content_rowid='id');
+INSERT INTO captions_fts(captions_fts) VALUES('rebuild');
+CREATE TRIGGER captions_fts_insert AFTER INSERT ON captions
+  BEGIN INSERT INTO captions_fts(rowid, text) VALUES (new.id, new.text); END;
+CREATE TRIGGER captions_fts_delete AFTER DELETE ON captions
+  BEGIN INSERT INTO captions_fts(captions_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
+CREATE TRIGGER captions_fts_update AFTER UPDATE OF text ON captions BEGIN
+  INSERT INTO captions_fts(captions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO captions_fts(rowid, text) VALUES (new.id, new.text);
+END;
+)sql";
+
+// 4: indexes for the browsing queries (page filters, counts per decision state).
+const char* const kBrowseIndexes = R"sql(
+CREATE INDEX captions_by_decision ON captions(decision, source);
+CREATE INDEX captions_by_source ON captions(source, decision);
+CREATE INDEX images_by_split ON images(split);
+)sql";
+
+}  // namespace
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
+                                                       kBrowseIndexes};
+  return kMigrations;
+}
+
+Result<int> read_schema_version(Connection& connection) {
+  auto stmt = connection.prepare("PRAGMA user_version");
+  if (!stmt) return stmt.status();
+  int rc = stmt->step();
+  if (rc != SQLITE_ROW) return connection.error("reading the schema version", rc);
+  return static_cast<int>(stmt->i64(0));
+}
+
+Status migrate(Connection& connection, int target) {
+  const int newest = static_cast<int>(migrations().size());
+  for (;;) {
+    WriteTransaction txn(connection);
+    if (Status s = txn.begin(); !s) return s;
+    // Read inside the write lock so two processes opening one old file migrate it once.
+    auto version = read_schema_version(connection);
+    if (!version) return version.status();
+    if (version.value() > newest) {
+      return Status::unsupported(
+          "project " + connection.path() + " has schema version " +
+          std::to_string(version.value()) + " but this build of capfilt supports up to version " +
+          std::to_string(newest) + "; open it with a newer capfilt (the file was not modified)");
+    }
+    if (version.value() >= target) return Status::ok();
+    if (Status s = connection.exec(migrations()[version.value()]); !s) return s;
+    if (Status s = connection.exec("PRAGMA user_version = " + std::to_string(version.value() + 1));
+        !s)
+      return s;
+    if (Status s = txn.commit(); !s) return s;
+  }
+}
+
+}  // namespace capfilt::db::internal

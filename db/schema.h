@@ -1,0 +1,21 @@
+#pragma once
+// Internal to db/: the project schema as an ordered list of migrations. Migration i (0-based)
+// takes a file from user_version i to i + 1. Append new migrations; never edit a released one.
+
+#include <string>
+#include <vector>
+
+#include "db/sqlite.h"
+
+namespace capfilt::db::internal {
+
+const std::vector<std::string>& migrations();
+
+// Brings the file to `target` (<= migrations().size()), one transaction per migration. Refuses,
+// without writing, a file whose version is newer than migrations().size().
+Status migrate(Connection& connection, int target);
+
+// PRAGMA user_version of the open file.
+Result<int> read_schema_version(Connection& connection);
+
+}  // namespace capfilt::db::internal
