@@ -1,0 +1,268 @@
+#include "core/importer.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/dataset_readers_internal.h"
+#include "core/path_safety.h"
+#include "core/text_checks.h"
+
+namespace capfilt::core {
+
+namespace fs = std::filesystem;
+
+const char* image_check_name(ImageCheck check) {
+  switch (check) {
+    case ImageCheck::kNone: return "none";
+    case ImageCheck::kHeader: return "header";
+    case ImageCheck::kDecode: return "decode";
+  }
+  return "?";
+}
+
+bool parse_image_check(const std::string& name, ImageCheck* out) {
+  for (ImageCheck c : {ImageCheck::kNone, ImageCheck::kHeader, ImageCheck::kDecode}) {
+    if (name == image_check_name(c)) {
+      *out = c;
+      return true;
+    }
+  }
+  return false;
+}
+
+fs::path default_dataset_root(const fs::path& source, DatasetFormat format) {
+  std::error_code ec;
+  if (format == DatasetFormat::kWebDataset) {
+    const fs::path folder = fs::is_directory(source, ec) ? source : source.parent_path();
+    return (folder.empty() ? fs::path(".") : folder) / "wds-images";
+  }
+  if (format == DatasetFormat::kFolder || fs::is_directory(source, ec)) return source;
+  const fs::path parent = source.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+std::string format_skipped(const std::vector<SkippedEntry>& skipped) {
+  std::string out;
+  for (const SkippedEntry& s : skipped) {
+    // Reasons that already start with their location are not prefixed twice.
+    if (s.reason.rfind(s.where, 0) == 0) {
+      out += s.reason;
+    } else {
+      out += s.where + ": " + s.reason;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+namespace {
+
+// FNV-1a, 64 bits, as hex: a fingerprint that tells identical image files apart from different
+// ones without pulling a crypto library into core/.
+std::string content_hash(const std::string& bytes) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// True when the bytes end as a complete file of `format` must. Catches downloads cut short, which
+// a header probe alone cannot see.
+bool looks_complete(const std::string& bytes, const std::string& format) {
+  if (format == "jpeg") {
+    // The end-of-image marker; scan a window because some writers pad after it. Entropy-coded
+    // data never holds FF D9 (0xFF is stuffed), so a cut file has none near its end.
+    const std::size_t window = std::min<std::size_t>(bytes.size(), 4096);
+    for (std::size_t i = bytes.size() - window; i + 1 < bytes.size(); ++i) {
+      if (static_cast<unsigned char>(bytes[i]) == 0xFF && static_cast<unsigned char>(bytes[i + 1]) == 0xD9) {
+        return true;
+      }
+    }
+    return false;
+  }
+  if (format == "png") {
+    const std::size_t window = std::min<std::size_t>(bytes.size(), 64);
+    return bytes.find("IEND", bytes.size() - window) != std::string::npos;
+  }
+  if (format == "webp" && bytes.size() >= 8) {
+    std::uint32_t riff = 0;
+    std::memcpy(&riff, bytes.data() + 4, 4);  // little-endian hosts only, as everywhere we build
+    return static_cast<std::uint64_t>(riff) + 8 <= bytes.size();
+  }
+  return true;  // BMP, TIFF: the decoder is the judge (ImageCheck::kDecode)
+}
+
+// Checks one image file and fills what the store keeps about it. The error message is a reason
+// a curator can act on; the caller adds where the image was named.
+Status check_image(const fs::path& root, const std::string& rel, const ImportOptions& options,
+                   db::ImageRecord& record) {
+  Result<fs::path> path = resolve_inside_root(root, rel);
+  if (!path) return path.status();
+  std::error_code ec;
+  const auto status = fs::status(path.value(), ec);
+  if (!fs::exists(status)) return Status::not_found("image " + rel + " not found under " + root.string());
+  if (!fs::is_regular_file(status)) return Status::invalid("image " + rel + " is not a regular file");
+  const auto size = static_cast<std::int64_t>(fs::file_size(path.value(), ec));
+  if (ec) return Status::io_error("cannot read the size of image " + rel + ": " + ec.message());
+  if (size == 0) return Status::invalid("image " + rel + " is an empty (zero-byte) file");
+  if (size > options.limits.max_file_bytes) {
+    return Status::invalid("image " + rel + " is " + std::to_string(size) + " bytes, above the limit");
+  }
+  record.byte_size = size;
+  if (options.image_check == ImageCheck::kNone) return Status::ok();
+
+  Result<std::string> bytes = detail::read_file_bytes(path.value());
+  if (!bytes) return bytes.status();
+  const std::vector<std::uint8_t> data(bytes->begin(), bytes->end());
+  Result<ImageInfo> info = probe_image_bytes(data, rel, options.limits);
+  if (!info) return info.status();
+  if (!looks_complete(bytes.value(), info->format)) {
+    return Status::corrupt("image " + rel + " is truncated (the " + info->format + " data ends early)");
+  }
+  if (options.image_check == ImageCheck::kDecode) {
+    Result<RgbImage> decoded = decode_image_bytes(data, rel, options.limits);
+    if (!decoded) return decoded.status();
+  }
+  record.width = info->width;
+  record.height = info->height;
+  record.content_hash = content_hash(bytes.value());
+  return Status::ok();
+}
+
+// The records of the dataset grouped by image, in the order images first appear, with every
+// record that cannot be stored moved to `skipped`.
+struct PendingImage {
+  std::string path;  // normalised, relative to the root
+  std::string split;
+  std::vector<const DatasetRecord*> records;
+};
+
+std::vector<PendingImage> group_records(const DatasetContents& contents, const ImportOptions& options,
+                                        std::vector<SkippedEntry>& skipped) {
+  std::vector<PendingImage> images;
+  std::unordered_map<std::string, std::size_t> index;
+  std::unordered_map<std::string, const DatasetRecord*> seen;  // image + '\0' + caption
+  for (const DatasetRecord& record : contents.records) {
+    Result<std::string> path = normalize_relative_path(record.image);
+    if (!path) {
+      skipped.push_back({record.where, path.status().message()});
+      continue;
+    }
+    std::size_t bad = 0;
+    if (!is_valid_utf8(record.caption, &bad)) {
+      skipped.push_back({record.where, "caption is not valid UTF-8 (bad byte at offset " +
+                                           std::to_string(bad) + ")"});
+      continue;
+    }
+    const std::string caption = trim_ascii(record.caption);
+    if (caption.empty()) {
+      skipped.push_back({record.where, "empty caption"});
+      continue;
+    }
+    auto [it, fresh] = seen.emplace(path.value() + '\0' + caption, &record);
+    if (!fresh) {
+      skipped.push_back({record.where, "duplicate entry: the same image and caption as " + it->second->where});
+      continue;
+    }
+    auto [slot, added] = index.emplace(path.value(), images.size());
+    if (added) {
+      images.push_back({path.value(), record.split.empty() ? options.split : record.split, {}});
+    }
+    images[slot->second].records.push_back(&record);
+  }
+  return images;
+}
+
+}  // namespace
+
+Result<ImportReport> import_dataset(db::Project& project, const fs::path& source,
+                                    const ImportOptions& options) {
+  DatasetFormat format = options.format;
+  if (format == DatasetFormat::kAuto) {
+    Result<DatasetFormat> detected = detect_format(source);
+    if (!detected) return detected.status();
+    format = detected.value();
+  }
+  const fs::path root = options.dataset_root.empty() ? default_dataset_root(source, format)
+                                                     : options.dataset_root;
+  Result<int64_t> run = project.begin_import(fs::absolute(source).string(), format_name(format));
+  if (!run) return run.status();
+
+  ImportReport report;
+  report.import_id = run.value();
+  auto finish = [&](const std::string& status) -> Status {
+    report.status = status;
+    return project.finish_import(report.import_id, status, report.counts,
+                                 static_cast<int64_t>(report.skipped.size()), format_skipped(report.skipped));
+  };
+
+  WebDatasetOptions wds;
+  wds.extract_root = root;
+  wds.max_member_bytes = options.limits.max_file_bytes;
+  Result<DatasetContents> contents = read_dataset(source, format, wds);
+  if (!contents) {
+    report.skipped.push_back({source.filename().string(), contents.status().message()});
+    finish("failed");
+    return contents.status();
+  }
+  report.records_read = static_cast<std::int64_t>(contents->records.size());
+  report.skipped = contents->skipped;
+  const std::vector<PendingImage> images = group_records(contents.value(), options, report.skipped);
+
+  ImportProgress progress;
+  progress.records_total = report.records_read;
+  progress.records_done = report.records_read - [&] {
+    std::int64_t n = 0;
+    for (const PendingImage& p : images) n += static_cast<std::int64_t>(p.records.size());
+    return n;
+  }();
+  const std::size_t batch_size = static_cast<std::size_t>(std::max(1, options.batch_size));
+  std::vector<db::ImageWithCaptions> batch;
+  for (std::size_t i = 0; i < images.size();) {
+    if (options.cancelled && options.cancelled()) {
+      if (Status s = finish("cancelled"); !s) return s;
+      return report;
+    }
+    batch.clear();
+    for (; i < images.size() && batch.size() < batch_size; ++i) {
+      const PendingImage& pending = images[i];
+      progress.records_done += static_cast<std::int64_t>(pending.records.size());
+      db::ImageWithCaptions item;
+      item.image.path = pending.path;
+      item.image.split = pending.split;
+      if (Status s = check_image(root, pending.path, options, item.image); !s) {
+        for (const DatasetRecord* r : pending.records) report.skipped.push_back({r->where, s.message()});
+        continue;
+      }
+      for (const DatasetRecord* r : pending.records) {
+        item.captions.push_back({trim_ascii(r->caption), options.source, 0});
+      }
+      batch.push_back(std::move(item));
+    }
+    if (batch.empty()) continue;
+    Result<db::InsertCounts> counts = project.insert_pairs(batch);
+    if (!counts) {
+      report.skipped.push_back({source.filename().string(), "store failed: " + counts.status().message()});
+      finish("failed");
+      return counts.status();
+    }
+    report.counts += counts.value();
+    if (options.progress) {
+      progress.counts = report.counts;
+      progress.skipped = static_cast<std::int64_t>(report.skipped.size());
+      options.progress(progress);
+    }
+  }
+  if (Status s = finish("completed"); !s) return s;
+  return report;
+}
+
+}  // namespace capfilt::core
