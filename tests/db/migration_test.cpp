@@ -1,0 +1,117 @@
+// Schema versions: migrating an old file keeps its data; a newer file is refused, untouched.
+
+#include <sqlite3.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "db/db_test_support.h"
+#include "db/schema.h"
+
+namespace capfilt::db {
+namespace {
+
+using test::FakeClock;
+using test::ScratchDir;
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs SQL on a raw connection, as another program (or an older capfilt) would.
+void raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// A file as the first released schema wrote it, with one image, caption and decision.
+void write_version_1(const std::string& path) {
+  raw_exec(path, internal::migrations()[0] +
+                     "PRAGMA user_version = 1;"
+                     "INSERT INTO images(path) VALUES ('old/1.jpg');"
+                     "INSERT INTO captions(image_id, text, source, decision, decided_ms) "
+                     "VALUES (1, 'an old red circle', 'web', 'keep', 5);"
+                     "INSERT INTO decisions(caption_id, decision, origin, curator, time_ms) "
+                     "VALUES (1, 'keep', 'curator', 'ann', 5);");
+}
+
+TEST(Migration, UpgradesAnOldFileAndKeepsItsData) {
+  ScratchDir dir;
+  const std::string path = dir.file("old.capfilt");
+  write_version_1(path);
+  FakeClock clock;
+  auto project = test::open_or_die(path, &clock);
+  ASSERT_TRUE(project);
+  PageRequest request;
+  request.filter.text_query = "red";  // full-text search arrived in a later migration
+  auto page = project->page(request);
+  ASSERT_TRUE(page.is_ok()) << page.status().message();
+  ASSERT_EQ(page->total, 1);
+  EXPECT_EQ(page->rows[0].caption.text, "an old red circle");
+  EXPECT_EQ(page->rows[0].decision, Decision::kKeep);
+  EXPECT_TRUE(project->add_job({}).is_ok());  // jobs arrived in a later migration too
+  EXPECT_TRUE(project->check().is_ok());
+  project.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), schema_version());
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(Migration, ANewFileGetsEveryMigration) {
+  ScratchDir dir;
+  FakeClock clock;
+  auto project = test::open_or_die(dir.file("new.capfilt"), &clock);
+  ASSERT_TRUE(project);
+  // Opening again is a no-op, not a second migration (which would fail on existing tables).
+  project.reset();
+  EXPECT_TRUE(test::open_or_die(dir.file("new.capfilt"), &clock) != nullptr);
+}
+
+TEST(Migration, RefusesANewerFileWithoutModifyingIt) {
+  ScratchDir dir;
+  const std::string path = dir.file("future.capfilt");
+  write_version_1(path);
+  const int future = schema_version() + 3;
+  raw_exec(path, "PRAGMA user_version = " + std::to_string(future));
+  const std::string before = read_bytes(path);
+  ASSERT_FALSE(before.empty());
+
+  auto refused = Project::open(path);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnsupported);
+  const std::string& message = refused.status().message();
+  EXPECT_NE(message.find("version " + std::to_string(future)), std::string::npos) << message;
+  EXPECT_NE(message.find("up to version " + std::to_string(schema_version())), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal") &&
+               std::filesystem::file_size(path + "-wal") > 0);
+}
+
+TEST(Migration, RefusesAForeignSqliteDatabase) {
+  ScratchDir dir;
+  const std::string path = dir.file("other.db");
+  raw_exec(path, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES ('mine');");
+  const std::string before = read_bytes(path);
+  auto refused = Project::open(path);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kCorrupt);
+  EXPECT_NE(refused.status().message().find("not a capfilt project"), std::string::npos);
+  EXPECT_EQ(read_bytes(path), before);
+}
+
+}  // namespace
+}  // namespace capfilt::db
