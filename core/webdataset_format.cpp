@@ -144,20 +144,26 @@ Status read_shard(const fs::path& shard, const WebDatasetOptions& options, Datas
       out.skipped.push_back({where, "sample has a caption but no image"});
       continue;
     }
+    // key.json first: it may hold a list of captions (what the exporter writes for an image with
+    // several); key.txt holds one. img2dataset writes the same caption in both.
     std::vector<std::string> captions;
-    if (sample.has_text) {
-      captions.push_back(trim_ascii(sample.text));
-    } else if (sample.has_json) {
+    std::string why;
+    bool from_json = false;
+    if (sample.has_json) {
       Result<json> doc = detail::parse_json(sample.json, shard_name + " member " + key + ".json");
-      std::string why = "no \"caption\" in " + key + ".json";
       const json* caption = doc ? detail::first_member(doc.value(), {"caption", "text"}) : nullptr;
-      if (!doc) why = doc.status().message();
-      if (!caption || !detail::caption_strings(*caption, captions, why)) {
-        out.skipped.push_back({where, why});
-        continue;
+      if (!doc) {
+        why = doc.status().message();
+      } else if (caption) {
+        from_json = detail::caption_strings(*caption, captions, why);
+        if (!from_json) captions.clear();
       }
-    } else {
-      out.skipped.push_back({where, "image has no " + key + ".txt or " + key + ".json caption"});
+    }
+    if (!from_json && sample.has_text) {
+      captions.push_back(trim_ascii(sample.text));
+    } else if (!from_json) {
+      out.skipped.push_back({where, why.empty() ? "image has no " + key + ".txt or " + key +
+                                                      ".json caption" : why});
       continue;
     }
     for (std::string& c : captions) out.records.push_back({sample.image, std::move(c), "", where});
