@@ -185,14 +185,14 @@ std::vector<PendingImage> group_records(const DatasetContents& contents, const I
 
 Result<ImportReport> import_dataset(db::Project& project, const fs::path& source,
                                     const ImportOptions& options) {
+  // A dataset whose format cannot even be detected (a malformed .json) is still a recorded run.
   DatasetFormat format = options.format;
+  Status detect_status;
   if (format == DatasetFormat::kAuto) {
     Result<DatasetFormat> detected = detect_format(source);
-    if (!detected) return detected.status();
-    format = detected.value();
+    if (detected) format = detected.value();
+    detect_status = detected.status();
   }
-  const fs::path root = options.dataset_root.empty() ? default_dataset_root(source, format)
-                                                     : options.dataset_root;
   Result<int64_t> run = project.begin_import(fs::absolute(source).string(), format_name(format));
   if (!run) return run.status();
 
@@ -203,6 +203,13 @@ Result<ImportReport> import_dataset(db::Project& project, const fs::path& source
     return project.finish_import(report.import_id, status, report.counts,
                                  static_cast<int64_t>(report.skipped.size()), format_skipped(report.skipped));
   };
+  if (!detect_status) {
+    report.skipped.push_back({source.filename().string(), detect_status.message()});
+    finish("failed");
+    return detect_status;
+  }
+  const fs::path root = options.dataset_root.empty() ? default_dataset_root(source, format)
+                                                     : options.dataset_root;
 
   WebDatasetOptions wds;
   wds.extract_root = root;

@@ -90,6 +90,12 @@ inline std::multiset<NamedPair> content_pairs(db::Project& project) {
   return out;
 }
 
+inline std::string trim_for_test(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
 // True when some skipped entry's location and reason contain the given fragments.
 template <typename Entries>
 bool has_skip(const Entries& skipped, const std::string& where_part, const std::string& reason_part) {
