@@ -53,6 +53,8 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
   mode = Stmt();
   // In WAL, NORMAL loses no committed transaction when a process dies, only on power loss.
   if (Status s = c.exec("PRAGMA synchronous = NORMAL"); !s) return s;
+  if (Status s = c.exec("PRAGMA cache_size = -" + std::to_string(options.cache_mib * 1024)); !s)
+    return s;
   if (Status s = internal::migrate(c, schema_version()); !s) return s;
   auto impl = std::make_unique<Impl>(std::move(connection).value(), options.clock);
   return std::unique_ptr<Project>(new Project(path, std::move(impl)));

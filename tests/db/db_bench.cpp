@@ -1,0 +1,200 @@
+// Benchmarks of the project store (not tests): the page query and the ITM histogram on a project
+// of 1,000,000 captions, and decision writes per second, batched and one per transaction.
+//
+//   build-*/tests/db_bench [--benchmark_filter=...]
+// The project is built once under $CAPFILT_BENCH_DIR (default /tmp/capfilt-db-bench) and reused.
+// CAPFILT_BENCH_NO_BROWSE_INDEXES=1 drops the browsing indexes first, to measure what they buy.
+
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db/project.h"
+
+namespace capfilt::db {
+namespace {
+
+constexpr int64_t kCaptions = 1'000'000;  // two per image
+const char* const kWords[] = {"red",    "blue",   "green", "circle", "square", "triangle",
+                              "small",  "large",  "left",  "right",  "above",  "below",
+                              "photo",  "my",     "best",  "day",    "a",      "the"};
+
+struct Rng {  // a small LCG: deterministic data without <random>'s cost
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  uint64_t next() { return state = state * 6364136223846793005ull + 1442695040888963407ull; }
+  double unit() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
+  size_t below(size_t n) { return static_cast<size_t>(next() >> 33) % n; }
+};
+
+std::string sentence(Rng& rng) {
+  std::string s;
+  const int words = 4 + static_cast<int>(rng.below(6));
+  for (int k = 0; k < words; ++k) {
+    if (k) s += ' ';
+    s += kWords[rng.below(sizeof kWords / sizeof *kWords)];
+  }
+  return s + " #" + std::to_string(rng.next() % 100000);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Images, captions, a filter model's scores for every caption, decisions for 30% of captions.
+void generate(Project& project) {
+  Rng rng;
+  auto t = std::chrono::steady_clock::now();
+  std::vector<ImageWithCaptions> images(kCaptions / 2);
+  for (size_t k = 0; k < images.size(); ++k) {
+    ImageRecord& im = images[k].image;
+    im.path = "shard" + std::to_string(k / 10000) + "/" + std::to_string(k) + ".jpg";
+    im.width = 640;
+    im.height = 480;
+    im.split = k % 20 == 0 ? "val" : k % 20 == 1 ? "test" : "train";
+    images[k].captions = {{sentence(rng), CaptionSource::kWeb, 0},
+                          {sentence(rng), CaptionSource::kSynthetic, 0}};
+  }
+  auto added = project.insert_pairs(images);  // one transaction
+  if (!added.is_ok()) { std::fprintf(stderr, "%s\n", added.status().message().c_str()); std::exit(1); }
+  std::fprintf(stderr, "generated %lld captions in %.1f s (%.0f pairs/s)\n",
+               static_cast<long long>(added->captions_added), seconds_since(t),
+               added->captions_added / seconds_since(t));
+  t = std::chrono::steady_clock::now();
+  const int64_t model = project.add_model({0, "filter", "", "", "filter"}).value();
+  std::vector<Score> scores(kCaptions);
+  for (int64_t c = 0; c < kCaptions; ++c) scores[c] = {c + 1, model, rng.unit(), rng.unit() * 0.6};
+  if (!project.put_scores(scores)) std::exit(1);
+  std::vector<DecisionInput> decisions;
+  for (int64_t c = 1; c <= kCaptions; ++c) {
+    const double u = rng.unit();
+    if (u < 0.3) decisions.push_back({c, u < 0.2 ? Decision::kKeep : Decision::kDrop,
+                                      DecisionOrigin::kAuto, "filter", ""});
+  }
+  if (!project.decide(decisions)) std::exit(1);
+  std::fprintf(stderr, "scored 1M captions and logged %zu decisions in %.1f s\n",
+               decisions.size(), seconds_since(t));
+}
+
+void drop_browse_indexes(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "DROP INDEX IF EXISTS captions_by_decision; DROP INDEX IF EXISTS "
+               "captions_by_source; DROP INDEX IF EXISTS images_by_split; "
+               "DROP INDEX IF EXISTS scores_by_itm; DROP INDEX IF EXISTS scores_by_itc; ANALYZE",
+               nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
+Project& bench_project() {
+  static std::unique_ptr<Project> project = [] {
+    const char* env = std::getenv("CAPFILT_BENCH_DIR");
+    const std::string dir = env ? env : "/tmp/capfilt-db-bench";
+    std::filesystem::create_directories(dir);
+    const bool no_index = std::getenv("CAPFILT_BENCH_NO_BROWSE_INDEXES") != nullptr;
+    const std::string path = dir + (no_index ? "/bench-noindex.capfilt" : "/bench.capfilt");
+    OpenOptions options;
+    options.cache_mib = 1024;
+    auto opened = Project::open(path, options);
+    if (!opened.is_ok()) { std::fprintf(stderr, "%s\n", opened.status().message().c_str()); std::exit(1); }
+    if (opened.value()->page({}).value().total < kCaptions) generate(*opened.value());
+    if (no_index) {
+      opened = Status::ok();  // close before changing the schema underneath
+      drop_browse_indexes(path);
+      opened = Project::open(path, options);
+    }
+    return std::move(opened).value();
+  }();
+  return *project;
+}
+
+void run_page(benchmark::State& state, const PageRequest& request) {
+  Project& project = bench_project();
+  int64_t total = 0;
+  for (auto _ : state) {
+    auto page = project.page(request);
+    if (!page.is_ok()) { state.SkipWithError(page.status().message().c_str()); return; }
+    total = page->total;
+    benchmark::DoNotOptimize(page->rows.data());
+  }
+  state.counters["total"] = static_cast<double>(total);
+}
+
+void BM_PageWebUndecidedByItm(benchmark::State& state) {
+  PageRequest r;
+  r.filter.sources = {CaptionSource::kWeb};
+  r.filter.decisions = {Decision::kUndecided};
+  r.sort = PairSort::kItm;
+  r.descending = true;
+  r.offset = state.range(0);
+  run_page(state, r);
+}
+BENCHMARK(BM_PageWebUndecidedByItm)->Arg(0)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_PageItmBelowByItm(benchmark::State& state) {
+  PageRequest r;
+  r.filter.itm_max = 0.3;
+  r.sort = PairSort::kItm;
+  run_page(state, r);
+}
+BENCHMARK(BM_PageItmBelowByItm)->Unit(benchmark::kMillisecond);
+
+void BM_PageSplitByPath(benchmark::State& state) {
+  PageRequest r;
+  r.filter.split = "val";
+  r.sort = PairSort::kPath;
+  run_page(state, r);
+}
+BENCHMARK(BM_PageSplitByPath)->Unit(benchmark::kMillisecond);
+
+void BM_PageTextSearchByItm(benchmark::State& state) {
+  PageRequest r;
+  r.filter.text_query = "triangle AND left";
+  r.sort = PairSort::kItm;
+  r.descending = true;
+  run_page(state, r);
+}
+BENCHMARK(BM_PageTextSearchByItm)->Unit(benchmark::kMillisecond);
+
+void BM_ItmHistogram(benchmark::State& state) {
+  Project& project = bench_project();
+  for (auto _ : state) {
+    auto h = project.itm_histogram(20);
+    if (!h.is_ok()) { state.SkipWithError(h.status().message().c_str()); return; }
+    benchmark::DoNotOptimize(h->data());
+  }
+}
+BENCHMARK(BM_ItmHistogram)->Unit(benchmark::kMillisecond);
+
+void BM_DecisionCounts(benchmark::State& state) {
+  Project& project = bench_project();
+  for (auto _ : state) benchmark::DoNotOptimize(project.decision_counts().value().keep);
+}
+BENCHMARK(BM_DecisionCounts)->Unit(benchmark::kMillisecond);
+
+// Decisions per second with `range(0)` decisions per transaction.
+void BM_DecisionWrites(benchmark::State& state) {
+  Project& project = bench_project();
+  Rng rng;
+  const auto batch = static_cast<size_t>(state.range(0));
+  std::vector<DecisionInput> decisions(batch);
+  for (auto _ : state) {
+    for (auto& d : decisions)
+      d = {static_cast<int64_t>(rng.below(kCaptions)) + 1,
+           rng.below(2) ? Decision::kKeep : Decision::kDrop, DecisionOrigin::kCurator, "bench", ""};
+    if (!project.decide(decisions)) { state.SkipWithError("decide failed"); return; }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_DecisionWrites)->Arg(1)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace capfilt::db
+
+BENCHMARK_MAIN();
