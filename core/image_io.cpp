@@ -113,13 +113,6 @@ Parse parse_bmp(const ByteView& b, Header* h) {
     w = static_cast<std::int32_t>(b.le32(18));
     hh = static_cast<std::int32_t>(b.le32(22));
     if (hh < 0) hh = -hh;
-    std::uint32_t bpp = b.le16(28), compression = b.le32(30);
-    // Uncompressed rows must all be present: OpenCV would otherwise return a half-filled image.
-    if ((compression == 0 || compression == 3) && w > 0 && bpp > 0) {
-      std::int64_t row = ((w * bpp + 31) / 32) * 4;
-      std::int64_t needed = static_cast<std::int64_t>(b.le32(10)) + row * hh;
-      if (needed > static_cast<std::int64_t>(b.size())) return Parse::kNeedMore;
-    }
   } else {
     return Parse::kBad;
   }
@@ -189,6 +182,17 @@ Result<Header> read_header(const ByteView& b, const std::string& name, const Dec
     return Status::invalid(m.str());
   }
   return h;
+}
+
+// OpenCV returns a half-filled image for a BMP whose uncompressed rows are not all there.
+bool bmp_is_complete(const ByteView& b) {
+  if (!b.has(0, 34) || b.le32(14) < 40) return true;
+  std::int64_t w = static_cast<std::int32_t>(b.le32(18)), h = static_cast<std::int32_t>(b.le32(22));
+  std::uint32_t bpp = b.le16(28), compression = b.le32(30);
+  if ((compression != 0 && compression != 3) || w <= 0 || bpp == 0) return true;
+  std::int64_t row = ((w * bpp + 31) / 32) * 4;
+  std::int64_t needed = static_cast<std::int64_t>(b.le32(10)) + row * (h < 0 ? -h : h);
+  return needed <= static_cast<std::int64_t>(b.size());
 }
 
 // A JPEG whose entropy-coded data stops before the end-of-image marker decodes "successfully" in
@@ -286,6 +290,9 @@ Result<RgbImage> decode_image_bytes(const std::vector<std::uint8_t>& bytes, cons
   if (!header) return header.status();
   if (header->info.format == "jpeg" && !jpeg_has_end_marker(bytes, header->jpeg_scan_start)) {
     return Status::corrupt(name + ": the JPEG data is truncated (no end-of-image marker)");
+  }
+  if (header->info.format == "bmp" && !bmp_is_complete(view)) {
+    return Status::corrupt(name + ": the BMP pixel data is truncated");
   }
   try {
     // IMREAD_COLOR without IMREAD_IGNORE_ORIENTATION applies the EXIF orientation; ANYDEPTH keeps
