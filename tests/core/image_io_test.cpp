@@ -178,6 +178,31 @@ TEST_F(ImageIoTest, RefusesDecompressionBombFromTheHeader) {
   EXPECT_FALSE(probe_image_file(p));
 }
 
+TEST_F(ImageIoTest, RefusesAJpegBombBehindMetadata) {
+  // SOI, 80 kB of APP2 (ICC-like) segments — past the first 64 kB probe read — then a frame header claiming 60000 × 60000 and a scan.
+  std::vector<std::uint8_t> b = {0xFF, 0xD8};
+  for (int seg = 0; seg < 4; ++seg) {
+    b.insert(b.end(), {0xFF, 0xE2, 0x4E, 0x20});  // length 20000
+    b.insert(b.end(), 20000 - 2, 0);
+  }
+  b.insert(b.end(), {0xFF, 0xC0, 0, 17, 8, 0xEA, 0x60, 0xEA, 0x60, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1});
+  b.insert(b.end(), {0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3F, 0});
+  std::string p = path("bomb.jpg");
+  write_bytes(p, b);
+  Result<ImageInfo> info = probe_image_file(p);
+  ASSERT_FALSE(info);
+  EXPECT_NE(info.status().message().find("60000x60000"), std::string::npos) << info.status().message();
+  DecodeLimits generous;
+  generous.max_pixels = 4'000'000'000;
+  Result<ImageInfo> allowed = probe_image_file(p, generous);
+  ASSERT_TRUE(allowed) << allowed.status().message();
+  EXPECT_EQ(allowed->width, 60000);
+  EXPECT_EQ(allowed->format, "jpeg");
+  Result<RgbImage> img = decode_image_file(p);
+  ASSERT_FALSE(img);
+  EXPECT_EQ(img.status().code(), Status::Code::kInvalid);
+}
+
 TEST_F(ImageIoTest, LimitAppliesToEveryFormat) {
   cv::Mat m = red_blue(40, 30);  // 1200 pixels
   DecodeLimits tight;
