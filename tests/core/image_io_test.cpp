@@ -179,7 +179,8 @@ TEST_F(ImageIoTest, RefusesDecompressionBombFromTheHeader) {
 }
 
 TEST_F(ImageIoTest, RefusesAJpegBombBehindMetadata) {
-  // SOI, 80 kB of APP2 (ICC-like) segments — past the first 64 kB probe read — then a frame header claiming 60000 × 60000 and a scan.
+  // SOI, 80 kB of APP2 (ICC-like) segments (past the first 64 kB probe read), then a frame
+  // header claiming 60000 × 60000 and a scan.
   std::vector<std::uint8_t> b = {0xFF, 0xD8};
   for (int seg = 0; seg < 4; ++seg) {
     b.insert(b.end(), {0xFF, 0xE2, 0x4E, 0x20});  // length 20000
