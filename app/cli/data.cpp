@@ -13,6 +13,7 @@
 
 #include "app/cli/commands.h"
 #include "core/exporter.h"
+#include "core/import_benchmark.h"
 #include "core/importer.h"
 #include "db/project.h"
 
@@ -135,62 +136,19 @@ struct BenchArgs {
   int per_image = 5, batch = 500;
 };
 
-// Builds a dataset of `pairs` pairs over pairs/per_image image files (hard links to the real images
-// in --images, so every path is a distinct file to validate but no bytes are copied), then times
-// `capfilt import` of it into a fresh project.
 int run_bench_import(const BenchArgs& a) {
-  std::vector<fs::path> sources;
-  for (const auto& e : fs::directory_iterator(a.images)) {
-    const std::string ext = e.path().extension().string();
-    if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png")) sources.push_back(e.path());
-  }
-  if (sources.empty()) throw std::runtime_error("no .jpg/.png images in " + a.images);
-  std::sort(sources.begin(), sources.end());
-  const fs::path work = a.workdir.empty() ? fs::temp_directory_path() / "capfilt-bench-import" : fs::path(a.workdir);
-  fs::remove_all(work);
-  fs::create_directories(work / "images");
-  const long long images = (a.pairs + a.per_image - 1) / a.per_image;
-  for (long long i = 0; i < images; ++i) {
-    const fs::path& src = sources[static_cast<std::size_t>(i) % sources.size()];
-    const fs::path dst = work / "images" / ("img" + std::to_string(i) + src.extension().string());
-    std::error_code ec;
-    fs::create_hard_link(src, dst, ec);
-    if (ec) fs::copy_file(src, dst);
-  }
-  const bool csv = a.format == "csv";
-  const fs::path dataset = work / (csv ? "pairs.csv" : "pairs.json");
-  {
-    std::ofstream out(dataset);
-    out << (csv ? "image,caption\n" : "[\n");
-    for (long long p = 0; p < a.pairs; ++p) {
-      const long long i = p / a.per_image;
-      const std::string image = "img" + std::to_string(i) + sources[static_cast<std::size_t>(i) % sources.size()].extension().string();
-      const std::string caption = "a photo, number " + std::to_string(p) + ", of image " + std::to_string(i);
-      if (csv) {
-        out << image << ",\"" << caption << "\"\n";
-      } else {
-        out << (p ? ",\n" : "") << R"({"image": ")" << image << R"(", "caption": ")" << caption << "\"}";
-      }
-    }
-    out << (csv ? "" : "\n]\n");
-  }
-  auto project = open_project_or_throw((work / "bench.capfilt").string());
-  ImportArgs args;
-  args.format = csv ? "csv" : "blip";
-  args.root = (work / "images").string();
-  args.check = a.check;
-  args.batch = a.batch;
-  core::ImportOptions options = to_import_options(args);
-  const auto start = std::chrono::steady_clock::now();
-  Result<core::ImportReport> report = core::import_dataset(*project, dataset, options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!report) throw std::runtime_error(report.status().message());
-  std::printf("bench-import: %lld pairs over %lld image files (%zu distinct real images), format %s, "
-              "image check %s, batch %d images\n",
-              a.pairs, images, sources.size(), args.format.c_str(), a.check.c_str(), a.batch);
-  std::printf("  %lld captions added, %zu skipped, %.2f s, %.0f pairs/s\n",
-              static_cast<long long>(report->counts.captions_added), report->skipped.size(), seconds,
-              static_cast<double>(report->counts.captions_added) / seconds);
+  core::ImportBenchmarkOptions o;
+  o.images = a.images;
+  o.workdir = a.workdir.empty() ? fs::temp_directory_path() / "capfilt-bench-import" : fs::path(a.workdir);
+  o.pairs = a.pairs;
+  o.per_image = a.per_image;
+  o.csv = a.format == "csv";
+  o.batch_size = a.batch;
+  if (!core::parse_image_check(a.check, &o.image_check)) throw std::runtime_error("--check: none, header or decode");
+  Result<core::ImportBenchmarkResult> r = core::run_import_benchmark(o);
+  if (!r) throw std::runtime_error(r.status().message());
+  std::printf("bench-import (%s, image check %s, batch %d images): %s\n", o.csv ? "csv" : "blip",
+              a.check.c_str(), a.batch, r->describe().c_str());
   return 0;
 }
 
