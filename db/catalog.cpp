@@ -122,7 +122,8 @@ Status Project::put_scores(const std::vector<Score>& scores) {
   if (Status s = txn.begin(); !s) return s;
   for (const Score& score : scores) {
     auto stmt = c.prepare(
-        "INSERT OR REPLACE INTO scores(caption_id, model_id, itm, itc) VALUES (?1, ?2, ?3, ?4)");
+        "INSERT OR REPLACE INTO scores(caption_id, model_id, itm, itc, source) "
+        "VALUES (?1, ?2, ?3, ?4, (SELECT source FROM captions WHERE id = ?1))");
     if (!stmt) return stmt.status();
     stmt->bind_i64(1, score.caption_id).bind_i64(2, score.model_id);
     stmt->bind_f64(3, score.itm).bind_f64(4, score.itc);

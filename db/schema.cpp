@@ -119,11 +119,20 @@ CREATE INDEX captions_by_source ON captions(source, decision);
 CREATE INDEX images_by_split ON images(split);
 )sql";
 
+// 5: each score carries its caption's source (a caption's source never changes), so the ITM
+// histogram per source is one walk of one index instead of a join per score (9.5 s -> see
+// db_bench on 1M captions).
+const char* const kScoreSource = R"sql(
+ALTER TABLE scores ADD COLUMN source TEXT NOT NULL DEFAULT '';
+UPDATE scores SET source = (SELECT c.source FROM captions c WHERE c.id = scores.caption_id);
+CREATE INDEX scores_by_source ON scores(model_id, source, itm);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
-                                                       kBrowseIndexes};
+                                                       kBrowseIndexes, kScoreSource};
   return kMigrations;
 }
 

@@ -38,7 +38,9 @@ void write_version_1(const std::string& path) {
                      "INSERT INTO captions(image_id, text, source, decision, decided_ms) "
                      "VALUES (1, 'an old red circle', 'web', 'keep', 5);"
                      "INSERT INTO decisions(caption_id, decision, origin, curator, time_ms) "
-                     "VALUES (1, 'keep', 'curator', 'ann', 5);");
+                     "VALUES (1, 'keep', 'curator', 'ann', 5);"
+                     "INSERT INTO models(name, created_ms) VALUES ('filter', 5);"
+                     "INSERT INTO scores(caption_id, model_id, itm, itc) VALUES (1, 1, 0.75, 0.3);");
 }
 
 TEST(Migration, UpgradesAnOldFileAndKeepsItsData) {
@@ -56,6 +58,11 @@ TEST(Migration, UpgradesAnOldFileAndKeepsItsData) {
   EXPECT_EQ(page->rows[0].caption.text, "an old red circle");
   EXPECT_EQ(page->rows[0].decision, Decision::kKeep);
   EXPECT_TRUE(project->add_job({}).is_ok());  // jobs arrived in a later migration too
+  auto histograms = project->itm_histogram(4);  // scores learnt their caption's source later
+  ASSERT_TRUE(histograms.is_ok()) << histograms.status().message();
+  ASSERT_EQ(histograms->size(), 1u);
+  EXPECT_EQ((*histograms)[0].source, CaptionSource::kWeb);
+  EXPECT_EQ((*histograms)[0].counts, std::vector<int64_t>({0, 0, 0, 1}));
   EXPECT_TRUE(project->check().is_ok());
   project.reset();
 
