@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include <nlohmann/json.hpp>
+
 #include "core/importer.h"
 #include "import_test_support.h"
 
@@ -127,6 +131,56 @@ TEST(Importer, UnreadableDatasetIsAnErrorAndARecordedFailure) {
   EXPECT_EQ(runs->at(0).status, "failed");
   EXPECT_NE(runs->at(0).report.find("line 3, column"), std::string::npos);
   EXPECT_TRUE(all_pairs(*project).empty());
+}
+
+// The COCO subset rewritten in every other input layout imports to the same pairs.
+TEST(Importer, EveryLayoutOfTheCocoSubsetGivesTheSamePairs) {
+  ScratchDir dir;
+  auto reference = open_project(dir / "coco.capfilt");
+  ImportOptions options;
+  options.dataset_root = coco_images();
+  ASSERT_TRUE(import_dataset(*reference, coco_dir() / "captions.json", options).is_ok());
+  const std::multiset<NamedPair> expected = named_pairs(*reference);
+  ASSERT_EQ(expected.size(), 165u);
+
+  const auto coco = nlohmann::json::parse(read_file(coco_dir() / "captions.json"));
+  std::map<long long, std::string> files;
+  for (const auto& image : coco["images"]) files[image["id"].get<long long>()] = image["file_name"];
+  nlohmann::json karpathy{{"images", nlohmann::json::array()}};
+  std::map<std::string, nlohmann::json> sentences;
+  std::string jsonl, csv = "image,caption\n";
+  for (const auto& a : coco["annotations"]) {
+    const std::string file = files[a["image_id"].get<long long>()];
+    const std::string caption = a["caption"];
+    sentences[file].push_back({{"raw", caption}});
+    jsonl += nlohmann::json{{"image", file}, {"caption", caption}}.dump() + "\n";
+    std::string quoted;
+    for (char c : caption) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    csv += file + ",\"" + quoted + "\"\n";
+  }
+  for (const auto& [file, list] : sentences) {
+    karpathy["images"].push_back({{"filepath", ""}, {"filename", file}, {"split", "train"}, {"sentences", list}});
+  }
+  write_file(dir / "karpathy.json", karpathy.dump());
+  write_file(dir / "pairs.jsonl", jsonl);
+  write_file(dir / "pairs.csv", csv);
+  fs::create_directories(dir / "folder");
+  for (const auto& [file, list] : sentences) {
+    fs::copy_file(coco_images() / file, dir / "folder" / file);
+    std::string lines;
+    for (const auto& s : list) lines += s["raw"].get<std::string>() + "\n";
+    write_file((dir / "folder" / file).replace_extension(".txt"), lines);
+  }
+
+  for (const fs::path& dataset : {dir / "karpathy.json", dir / "pairs.jsonl", dir / "pairs.csv", dir / "folder"}) {
+    auto project = open_project(dir / (dataset.filename().string() + ".capfilt"));
+    ImportOptions o;
+    o.dataset_root = dataset.filename() == "folder" ? fs::path() : coco_images();
+    Result<ImportReport> r = import_dataset(*project, dataset, o);
+    ASSERT_TRUE(r.is_ok()) << dataset << ": " << r.status().message();
+    EXPECT_TRUE(r->skipped.empty()) << dataset << dump(r->skipped);
+    EXPECT_EQ(named_pairs(*project), expected) << dataset;
+  }
 }
 
 }  // namespace
