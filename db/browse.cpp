@@ -93,7 +93,8 @@ void add_from_where(Query& q, const PairFilter& f, int64_t model_id, bool scored
   }
   q.add(" WHERE 1");
   add_in_list(q, "c.decision", f.decisions);
-  add_in_list(q, "c.source", f.sources);
+  // Scores carry their caption's source: filtering there lets a score-ordered walk skip others.
+  add_in_list(q, scored_only ? "s.source" : "c.source", f.sources);
   if (!f.split.empty()) { q.add(" AND i.split = "); q.text(f.split); }
   add_range(q, "s.itm", f.itm_min, f.itm_max);
   add_range(q, "s.itc", f.itc_min, f.itc_max);
@@ -102,6 +103,19 @@ void add_from_where(Query& q, const PairFilter& f, int64_t model_id, bool scored
     q.text(f.text_query);
     q.add(")");
   }
+}
+
+// FROM ... WHERE ... of a page's total. When only score columns are filtered, the scores table
+// alone answers it (each score has its caption, by foreign key).
+void add_count_from_where(Query& q, const PairFilter& f, int64_t model_id, bool scored_only) {
+  const bool needs_captions =
+      !scored_only || !f.decisions.empty() || !f.text_query.empty() || !f.split.empty();
+  if (needs_captions) return add_from_where(q, f, model_id, scored_only, /*count_only=*/true);
+  q.add("FROM scores s WHERE s.model_id = ");
+  q.integer(model_id);
+  add_in_list(q, "s.source", f.sources);
+  add_range(q, "s.itm", f.itm_min, f.itm_max);
+  add_range(q, "s.itc", f.itc_min, f.itc_max);
 }
 
 const char* order_by(PairSort sort, bool descending) {
@@ -170,7 +184,7 @@ Result<Page> Project::page(const PageRequest& request) {
                            request.sort == PairSort::kItc;
   Query count;
   count.add("SELECT count(*) ");
-  add_from_where(count, request.filter, model.value(), scored_only, /*count_only=*/true);
+  add_count_from_where(count, request.filter, model.value(), scored_only);
   auto stmt = c.prepare(count.sql);
   if (!stmt) return stmt.status();
   count.bind(stmt.value());

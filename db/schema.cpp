@@ -128,11 +128,17 @@ UPDATE scores SET source = (SELECT c.source FROM captions c WHERE c.id = scores.
 CREATE INDEX scores_by_source ON scores(model_id, source, itm);
 )sql";
 
+// 6: a split listed in path order walks one index instead of sorting the split.
+const char* const kSplitPathIndex = R"sql(
+DROP INDEX images_by_split;
+CREATE INDEX images_by_split_path ON images(split, path);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
-                                                       kBrowseIndexes, kScoreSource};
+                                                       kBrowseIndexes, kScoreSource, kSplitPathIndex};
   return kMigrations;
 }
 

@@ -100,6 +100,12 @@ TEST_F(QueriesTest, FiltersByScoreRanges) {
   EXPECT_EQ(ids(filtered(f)), V({3, 4}));
   f.itm_min = 0.1;
   EXPECT_EQ(ids(filtered(f)), V({3}));
+  f = {};
+  f.sources = {CaptionSource::kWeb};
+  f.itm_min = 0.1;
+  Page web = filtered(f);  // counted from the scores alone
+  EXPECT_EQ(ids(web), V({1, 3}));
+  EXPECT_EQ(web.total, 2);
 }
 
 TEST_F(QueriesTest, FiltersBySourceAndSplit) {
