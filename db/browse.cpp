@@ -93,8 +93,10 @@ void add_from_where(Query& q, const PairFilter& f, int64_t model_id, bool scored
   }
   q.add(" WHERE 1");
   add_in_list(q, "c.decision", f.decisions);
-  // Scores carry their caption's source: filtering there lets a score-ordered walk skip others.
-  add_in_list(q, scored_only ? "s.source" : "c.source", f.sources);
+  // Scores carry their caption's source: filtering there lets a score-ordered walk skip other
+  // sources. A count goes the other way, from the (source, decision) index of captions to the
+  // compact scores table; looking up a wide caption row per score measured 15 times slower.
+  add_in_list(q, scored_only && !count_only ? "s.source" : "c.source", f.sources);
   if (!f.split.empty()) { q.add(" AND i.split = "); q.text(f.split); }
   add_range(q, "s.itm", f.itm_min, f.itm_max);
   add_range(q, "s.itc", f.itc_min, f.itc_max);
