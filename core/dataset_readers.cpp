@@ -41,6 +41,8 @@ Result<json> parse_json(const std::string& text, const std::string& name) {
     if (colon != std::string::npos) what = what.substr(colon + 2);
     return Status::corrupt(name + " line " + std::to_string(at.line) + ", column " +
                            std::to_string(at.column) + ": malformed JSON: " + what);
+  } catch (const json::exception& e) {
+    return Status::corrupt(name + ": malformed JSON: " + e.what());
   }
 }
 

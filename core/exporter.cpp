@@ -69,6 +69,12 @@ struct ExportImage {
   std::vector<db::PairRow> pairs;
 };
 
+// The importer stores only UTF-8, but a project may hold text from elsewhere: never let a stray
+// byte throw out of nlohmann's dump; it becomes U+FFFD.
+std::string dump_json(const json& value) {
+  return value.dump(1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string csv_field(const std::string& value) {
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string out = "\"";
@@ -194,7 +200,7 @@ std::string export_blip(const std::vector<ExportImage>& images, const ExportOpti
       out.push_back({{"image", shown_path(options, image.image.path)}, {"caption", pair.caption.text}});
     }
   }
-  return out.dump(1);
+  return dump_json(out);
 }
 
 std::string export_coco(const std::vector<ExportImage>& images, const ExportOptions& options,
@@ -214,7 +220,7 @@ std::string export_coco(const std::vector<ExportImage>& images, const ExportOpti
                                     {"source", db::to_string(pair.caption.source)}});
     }
   }
-  return out.dump(1);
+  return dump_json(out);
 }
 
 std::string export_csv(const std::vector<ExportImage>& images, const ExportOptions& options) {
@@ -255,7 +261,7 @@ Status export_webdataset(const std::vector<ExportImage>& images, const fs::path&
     json meta{{"caption", image.pairs.size() == 1 ? json(image.pairs[0].caption.text) : captions},
               {"source", db::to_string(image.pairs[0].caption.source)},
               {"image", image.image.path}, {"split", image.image.split}};
-    if (Status s = shards.add(key, ext, bytes.value(), image.pairs[0].caption.text, meta.dump()); !s) return s;
+    if (Status s = shards.add(key, ext, bytes.value(), image.pairs[0].caption.text, dump_json(meta)); !s) return s;
     report.pairs += static_cast<std::int64_t>(image.pairs.size());
     ++report.images;
     if (options.progress) options.progress(report.pairs);
@@ -296,7 +302,7 @@ Result<ExportReport> export_dataset(db::Project& project, const fs::path& output
   }
   json m = manifest(project, options, report);
   if (!report.skipped.empty()) m["skipped"] = report.skipped.size();
-  if (Status s = detail::write_file_atomically(manifest_path, m.dump(1) + "\n"); !s) return s;
+  if (Status s = detail::write_file_atomically(manifest_path, dump_json(m) + "\n"); !s) return s;
   report.files.push_back(manifest_path);
   return report;
 }

@@ -157,6 +157,12 @@ std::vector<PendingImage> group_records(const DatasetContents& contents, const I
       continue;
     }
     std::size_t bad = 0;
+    if (!is_valid_utf8(path.value(), &bad)) {
+      // Paths are stored and exported as text (JSON needs UTF-8); rename such files first.
+      skipped.push_back({record.where, "image path is not valid UTF-8 (bad byte at offset " +
+                                           std::to_string(bad) + ")"});
+      continue;
+    }
     if (!is_valid_utf8(record.caption, &bad)) {
       skipped.push_back({record.where, "caption is not valid UTF-8 (bad byte at offset " +
                                            std::to_string(bad) + ")"});

@@ -134,5 +134,19 @@ TEST_F(Export, WebDatasetReportsImagesItCannotRead) {
   EXPECT_FALSE(fs::exists(dir_ / "wds/shard-000000.tar"));
 }
 
+TEST_F(Export, TextThatIsNotUtf8InTheProjectDoesNotBreakAJsonExport) {
+  // The importer refuses such text, but a project may have been written by other tools.
+  db::ImageWithCaptions item;
+  item.image.path = "x.jpg";
+  item.captions = {{"caf\xe9", db::CaptionSource::kHuman, 0}};
+  ASSERT_TRUE(project_->insert_pairs({item}).is_ok());
+  ExportOptions options;
+  options.selection.kept_web = options.selection.kept_synthetic = false;
+  ASSERT_TRUE(export_dataset(*project_, dir_ / "h.json", options).is_ok());
+  const auto out = nlohmann::json::parse(read_file(dir_ / "h.json"));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1]["caption"], "caf\xef\xbf\xbd");  // U+FFFD
+}
+
 }  // namespace
 }  // namespace capfilt::core

@@ -144,6 +144,16 @@ TEST_F(BadInput, CaptionsThatAreNotUtf8) {
   EXPECT_EQ(all_pairs(*project_)[0].caption.text, "caf\xc3\xa9 in UTF-8");
 }
 
+TEST_F(BadInput, ImagePathsThatAreNotUtf8) {
+  ImportOptions options;
+  options.dataset_root = coco_images();
+  Result<ImportReport> r = import_dataset(*project_, import_data() / "latin1_path.csv", options);
+  ASSERT_TRUE(r.is_ok());
+  ASSERT_EQ(r->skipped.size(), 1u) << dump(r->skipped);
+  EXPECT_TRUE(has_skip(r->skipped, "latin1_path.csv line 3", "image path is not valid UTF-8"));
+  EXPECT_EQ(r->counts.captions_added, 1);
+}
+
 TEST_F(BadInput, DuplicateEntries) {
   ImportOptions options;
   options.dataset_root = coco_images();
