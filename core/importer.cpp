@@ -189,93 +189,119 @@ std::vector<PendingImage> group_records(const DatasetContents& contents, const I
 
 }  // namespace
 
+namespace {
+
+// One import run: the report it builds and the project it records itself in.
+class RunningImport {
+ public:
+  RunningImport(db::Project& project, const fs::path& source, const ImportOptions& options)
+      : project_(project), source_(source), options_(options) {}
+
+  Status begin(DatasetFormat format) {
+    Result<int64_t> run = project_.begin_import(fs::absolute(source_).string(), format_name(format));
+    if (!run) return run.status();
+    report_.import_id = run.value();
+    return Status::ok();
+  }
+
+  // Records the run as failed with `why` as the last line of its report, and returns `why`.
+  Status fail(const Status& why) {
+    report_.skipped.push_back({source_.filename().string(), why.message()});
+    finish("failed");
+    return why;
+  }
+
+  Status finish(const std::string& status) {
+    report_.status = status;
+    return project_.finish_import(report_.import_id, status, report_.counts,
+                                  static_cast<int64_t>(report_.skipped.size()),
+                                  format_skipped(report_.skipped));
+  }
+
+  // Checks and stores the images batch by batch, calling back between batches.
+  Result<ImportReport> store(const fs::path& root, const std::vector<PendingImage>& images) {
+    progress_.records_total = report_.records_read;
+    for (const PendingImage& p : images) progress_.records_done -= static_cast<std::int64_t>(p.records.size());
+    progress_.records_done += report_.records_read;  // records refused before any image check
+    const std::size_t batch_size = static_cast<std::size_t>(std::max(1, options_.batch_size));
+    std::vector<db::ImageWithCaptions> batch;
+    for (std::size_t next = 0; next < images.size();) {
+      if (options_.cancelled && options_.cancelled()) {
+        if (Status s = finish("cancelled"); !s) return s;
+        return report_;
+      }
+      batch.clear();
+      while (next < images.size() && batch.size() < batch_size) add_checked(root, images[next++], batch);
+      if (!batch.empty()) {
+        Result<db::InsertCounts> counts = project_.insert_pairs(batch);
+        if (!counts) return fail(counts.status());
+        report_.counts += counts.value();
+      }
+      report_progress();
+    }
+    if (Status s = finish("completed"); !s) return s;
+    return report_;
+  }
+
+  ImportReport& report() { return report_; }
+
+ private:
+  void add_checked(const fs::path& root, const PendingImage& pending, std::vector<db::ImageWithCaptions>& batch) {
+    progress_.records_done += static_cast<std::int64_t>(pending.records.size());
+    db::ImageWithCaptions item;
+    item.image.path = pending.path;
+    item.image.split = pending.split;
+    if (Status s = check_image(root, pending.path, options_, item.image); !s) {
+      for (const DatasetRecord* r : pending.records) report_.skipped.push_back({r->where, s.message()});
+      return;
+    }
+    for (const DatasetRecord* r : pending.records) {
+      item.captions.push_back({trim_ascii(r->caption), options_.source, 0});
+    }
+    batch.push_back(std::move(item));
+  }
+
+  void report_progress() {
+    if (!options_.progress) return;
+    progress_.counts = report_.counts;
+    progress_.skipped = static_cast<std::int64_t>(report_.skipped.size());
+    options_.progress(progress_);
+  }
+
+  db::Project& project_;
+  const fs::path& source_;
+  const ImportOptions& options_;
+  ImportReport report_;
+  ImportProgress progress_;
+};
+
+}  // namespace
+
 Result<ImportReport> import_dataset(db::Project& project, const fs::path& source,
                                     const ImportOptions& options) {
   // A dataset whose format cannot even be detected (a malformed .json) is still a recorded run.
   DatasetFormat format = options.format;
-  Status detect_status;
+  Status detected_status;
   if (format == DatasetFormat::kAuto) {
     Result<DatasetFormat> detected = detect_format(source);
     if (detected) format = detected.value();
-    detect_status = detected.status();
+    detected_status = detected.status();
   }
-  Result<int64_t> run = project.begin_import(fs::absolute(source).string(), format_name(format));
-  if (!run) return run.status();
+  RunningImport run(project, source, options);
+  if (Status s = run.begin(format); !s) return s;
+  if (!detected_status) return run.fail(detected_status);
 
-  ImportReport report;
-  report.import_id = run.value();
-  auto finish = [&](const std::string& status) -> Status {
-    report.status = status;
-    return project.finish_import(report.import_id, status, report.counts,
-                                 static_cast<int64_t>(report.skipped.size()), format_skipped(report.skipped));
-  };
-  if (!detect_status) {
-    report.skipped.push_back({source.filename().string(), detect_status.message()});
-    finish("failed");
-    return detect_status;
-  }
   const fs::path root = options.dataset_root.empty() ? default_dataset_root(source, format)
                                                      : options.dataset_root;
-
   WebDatasetOptions wds;
   wds.extract_root = root;
   wds.max_member_bytes = options.limits.max_file_bytes;
   Result<DatasetContents> contents = read_dataset(source, format, wds);
-  if (!contents) {
-    report.skipped.push_back({source.filename().string(), contents.status().message()});
-    finish("failed");
-    return contents.status();
-  }
-  report.records_read = static_cast<std::int64_t>(contents->records.size());
-  report.skipped = contents->skipped;
-  const std::vector<PendingImage> images = group_records(contents.value(), options, report.skipped);
-
-  ImportProgress progress;
-  progress.records_total = report.records_read;
-  progress.records_done = report.records_read - [&] {
-    std::int64_t n = 0;
-    for (const PendingImage& p : images) n += static_cast<std::int64_t>(p.records.size());
-    return n;
-  }();
-  const std::size_t batch_size = static_cast<std::size_t>(std::max(1, options.batch_size));
-  std::vector<db::ImageWithCaptions> batch;
-  for (std::size_t i = 0; i < images.size();) {
-    if (options.cancelled && options.cancelled()) {
-      if (Status s = finish("cancelled"); !s) return s;
-      return report;
-    }
-    batch.clear();
-    for (; i < images.size() && batch.size() < batch_size; ++i) {
-      const PendingImage& pending = images[i];
-      progress.records_done += static_cast<std::int64_t>(pending.records.size());
-      db::ImageWithCaptions item;
-      item.image.path = pending.path;
-      item.image.split = pending.split;
-      if (Status s = check_image(root, pending.path, options, item.image); !s) {
-        for (const DatasetRecord* r : pending.records) report.skipped.push_back({r->where, s.message()});
-        continue;
-      }
-      for (const DatasetRecord* r : pending.records) {
-        item.captions.push_back({trim_ascii(r->caption), options.source, 0});
-      }
-      batch.push_back(std::move(item));
-    }
-    if (batch.empty()) continue;
-    Result<db::InsertCounts> counts = project.insert_pairs(batch);
-    if (!counts) {
-      report.skipped.push_back({source.filename().string(), "store failed: " + counts.status().message()});
-      finish("failed");
-      return counts.status();
-    }
-    report.counts += counts.value();
-    if (options.progress) {
-      progress.counts = report.counts;
-      progress.skipped = static_cast<std::int64_t>(report.skipped.size());
-      options.progress(progress);
-    }
-  }
-  if (Status s = finish("completed"); !s) return s;
-  return report;
+  if (!contents) return run.fail(contents.status());
+  run.report().records_read = static_cast<std::int64_t>(contents->records.size());
+  run.report().skipped = contents->skipped;
+  const std::vector<PendingImage> images = group_records(contents.value(), options, run.report().skipped);
+  return run.store(root, images);
 }
 
 }  // namespace capfilt::core
