@@ -64,6 +64,47 @@ Status read_member(archive* a, std::int64_t size, std::string& bytes) {
   return Status::ok();
 }
 
+// The captions of one sample: key.json first, as it may hold a list (what the exporter writes for
+// an image with several); key.txt holds one. img2dataset writes the same caption in both.
+// Returns false, with `why`, when the sample has no usable caption.
+bool sample_captions(const Sample& sample, const std::string& key, const std::string& shard_name,
+                     std::vector<std::string>& captions, std::string& why) {
+  if (sample.has_json) {
+    Result<json> doc = detail::parse_json(sample.json, shard_name + " member " + key + ".json");
+    const json* caption = doc ? detail::first_member(doc.value(), {"caption", "text"}) : nullptr;
+    if (!doc) {
+      why = doc.status().message();
+    } else if (caption && detail::caption_strings(*caption, captions, why)) {
+      return true;
+    }
+    captions.clear();
+  }
+  if (sample.has_text) {
+    captions.push_back(trim_ascii(sample.text));
+    return true;
+  }
+  if (why.empty()) why = "image has no " + key + ".txt or " + key + ".json caption";
+  return false;
+}
+
+void emit_records(const std::map<std::string, Sample>& samples, const std::string& shard_name,
+                  DatasetContents& out) {
+  for (const auto& [key, sample] : samples) {
+    const std::string where = sample.where.empty() ? shard_name + " key " + key : sample.where;
+    if (sample.image.empty()) {
+      out.skipped.push_back({where, "sample has a caption but no image"});
+      continue;
+    }
+    std::vector<std::string> captions;
+    std::string why;
+    if (!sample_captions(sample, key, shard_name, captions, why)) {
+      out.skipped.push_back({where, why});
+      continue;
+    }
+    for (std::string& c : captions) out.records.push_back({sample.image, std::move(c), "", where});
+  }
+}
+
 Status read_shard(const fs::path& shard, const WebDatasetOptions& options, DatasetContents& out) {
   const std::string shard_name = shard.filename().string();
   const std::string stem = shard.stem().string();
@@ -138,36 +179,7 @@ Status read_shard(const fs::path& shard, const WebDatasetOptions& options, Datas
       sample.has_json = true;
     }
   }
-  for (auto& [key, sample] : samples) {
-    const std::string where = sample.where.empty() ? shard_name + " key " + key : sample.where;
-    if (sample.image.empty()) {
-      out.skipped.push_back({where, "sample has a caption but no image"});
-      continue;
-    }
-    // key.json first: it may hold a list of captions (what the exporter writes for an image with
-    // several); key.txt holds one. img2dataset writes the same caption in both.
-    std::vector<std::string> captions;
-    std::string why;
-    bool from_json = false;
-    if (sample.has_json) {
-      Result<json> doc = detail::parse_json(sample.json, shard_name + " member " + key + ".json");
-      const json* caption = doc ? detail::first_member(doc.value(), {"caption", "text"}) : nullptr;
-      if (!doc) {
-        why = doc.status().message();
-      } else if (caption) {
-        from_json = detail::caption_strings(*caption, captions, why);
-        if (!from_json) captions.clear();
-      }
-    }
-    if (!from_json && sample.has_text) {
-      captions.push_back(trim_ascii(sample.text));
-    } else if (!from_json) {
-      out.skipped.push_back({where, why.empty() ? "image has no " + key + ".txt or " + key +
-                                                      ".json caption" : why});
-      continue;
-    }
-    for (std::string& c : captions) out.records.push_back({sample.image, std::move(c), "", where});
-  }
+  emit_records(samples, shard_name, out);
   return Status::ok();
 }
 
