@@ -1,0 +1,86 @@
+#include "model/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/error.h"
+
+namespace capfilt::model {
+
+double learning_rate_at(const OptimizerConfig& c, int64_t step) {
+  if (step < c.warmup_steps) {
+    return c.warmup_start_lr +
+           (c.peak_lr - c.warmup_start_lr) * static_cast<double>(step) / c.warmup_steps;
+  }
+  const int64_t span = std::max<int64_t>(1, c.total_steps - c.warmup_steps);
+  const double t = std::clamp(static_cast<double>(step - c.warmup_steps) / span, 0.0, 1.0);
+  return c.min_lr + (c.peak_lr - c.min_lr) * 0.5 * (1.0 + std::cos(M_PI * t));
+}
+
+bool uses_weight_decay(const std::string& name, const torch::Tensor& parameter,
+                       const OptimizerConfig& config) {
+  if (config.decay_everything) return true;
+  if (parameter.dim() <= 1) return false;  // biases, LayerNorm weights, the temperature
+  for (const char* part : {"embeddings", "pos_embed", "cls_token"}) {
+    if (name.find(part) != std::string::npos) return false;
+  }
+  return true;
+}
+
+TrainingOptimizer::TrainingOptimizer(
+    const std::vector<std::pair<std::string, torch::Tensor>>& named_parameters,
+    const OptimizerConfig& config)
+    : config_(config) {
+  if (config.warmup_steps < 0 || config.total_steps < 1 || config.peak_lr <= 0.0) {
+    throw ModelError("optimizer: need warmup_steps >= 0, total_steps >= 1 and peak_lr > 0");
+  }
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& [name, p] : named_parameters) {
+    (uses_weight_decay(name, p, config) ? decay : no_decay).push_back(p);
+    all_.push_back(p);
+  }
+  decayed_ = static_cast<int64_t>(decay.size());
+  undecayed_ = static_cast<int64_t>(no_decay.size());
+  auto options = [&](double wd) {
+    auto o = std::make_unique<torch::optim::AdamWOptions>(learning_rate_at(config, 0));
+    o->betas(std::make_tuple(config.beta1, config.beta2)).eps(config.eps).weight_decay(wd);
+    return o;
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, options(config.weight_decay));
+  groups.emplace_back(no_decay, options(0.0));
+  adamw_ = std::make_unique<torch::optim::AdamW>(std::move(groups));
+}
+
+void TrainingOptimizer::zero_grad() {
+  for (auto& p : all_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
+double TrainingOptimizer::step() {
+  double norm;
+  if (config_.clip_norm > 0.0) {
+    norm = torch::nn::utils::clip_grad_norm_(all_, config_.clip_norm);
+  } else {
+    norm = torch::nn::utils::clip_grad_norm_(all_, std::numeric_limits<double>::infinity());
+  }
+  const double lr = learning_rate_at(config_, step_);
+  for (auto& group : adamw_->param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  }
+  adamw_->step();
+  ++step_;
+  return norm;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(
+    const torch::nn::Module& module) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : module.named_parameters()) {
+    if (item.value().requires_grad()) out.emplace_back(item.key(), item.value());
+  }
+  return out;
+}
+
+}  // namespace capfilt::model
