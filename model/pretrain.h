@@ -1,0 +1,92 @@
+#pragma once
+// BLIP pre-training: per batch one ViT forward and three MED forwards (unimodal encoder for ITC,
+// image-grounded encoder for ITM, decoder for LM), the three losses summed, then backward, gradient
+// clipping, an AdamW step and the momentum-encoder update. Follows salesforce/BLIP
+// blip_pretrain.py, with blip_retrieval.py's image ids so that captions of the same image (in the
+// batch or in the queue) are positives for ITC and never hard negatives for ITM.
+// Model-internal header (includes Torch).
+//
+// A Pretrainer owns the per-run state (momentum encoders, feature queue, optimiser, random
+// generator) and trains the Blip it was given in place. Not thread-safe: one thread drives it.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "model/blip.h"
+#include "model/momentum.h"
+#include "model/optimizer.h"
+
+namespace capfilt::model {
+
+struct PretrainBatch {
+  torch::Tensor pixels;      // [B, 3, H, W] normalised
+  torch::Tensor ids;         // [B, L] int64 tokenizer output: [CLS] caption [SEP] [PAD]...
+  torch::Tensor mask;        // [B, L] 1 = token, 0 = padding
+  torch::Tensor image_ids;   // [B] int64; equal ids mark captions of the same image
+  // Leading decoder tokens left out of the LM loss: [DEC] plus a prompt such as "a picture of"
+  // (BLIP's prompt_length). 1 = only [DEC].
+  int64_t prompt_length = 1;
+};
+
+struct PretrainOptions {
+  OptimizerConfig optimizer;
+  uint64_t seed = 0;  // hard-negative draws and the queue's initial contents
+};
+
+struct LossValues {
+  double itc = 0.0;
+  double itm = 0.0;
+  double lm = 0.0;
+  double total() const { return itc + itm + lm; }
+};
+
+struct StepResult {
+  LossValues losses;
+  double learning_rate = 0.0;  // used by this step
+  double grad_norm = 0.0;      // before clipping
+  double temperature = 0.0;    // ITC temperature after the step
+};
+
+class Pretrainer {
+ public:
+  // `model` needs every component (vision, text encoder and decoder, ITM head, projections).
+  // The momentum encoders start as copies of its image encoder, text encoder and projections.
+  // Throws ModelError when a component is missing.
+  Pretrainer(Blip model, const PretrainOptions& options);
+  Pretrainer(const Pretrainer&) = delete;
+  Pretrainer& operator=(const Pretrainer&) = delete;
+
+  struct Losses {
+    torch::Tensor itc, itm, lm;  // scalars, with graph
+  };
+  // Forward pass of one batch: clamps the temperature to [0.001, 0.5], computes the momentum
+  // features and the three losses, then pushes the momentum features into the queue.
+  // The batch needs at least two distinct image ids (ITM needs a negative).
+  Losses forward(const PretrainBatch& batch);
+
+  // forward, backward of ITC + ITM + LM, clipping, AdamW step, momentum update.
+  StepResult step(const PretrainBatch& batch);
+
+  const Blip& model() const { return model_; }
+  const BlipImpl& momentum_model() const { return *momentum_; }
+  const FeatureQueue& queue() const { return queue_; }
+  const ParameterPairs& momentum_pairs() const { return pairs_; }
+  TrainingOptimizer& optimizer() { return *optimizer_; }
+  int64_t steps_taken() const { return optimizer_->steps_taken(); }
+
+ private:
+  Blip model_;
+  Blip momentum_;
+  ParameterPairs pairs_;
+  FeatureQueue queue_;
+  std::unique_ptr<TrainingOptimizer> optimizer_;
+  at::Generator generator_;
+  torch::Device device_;
+};
+
+// The momentum model's config: `config` with only the image encoder, text encoder and projections.
+BlipConfig momentum_config(const BlipConfig& config);
+
+}  // namespace capfilt::model

@@ -1,0 +1,162 @@
+// One BLIP pre-training step on a tiny model: the wiring between model, losses, momentum encoders,
+// queue and optimiser (the losses' math is in losses_test, learning in overfit_test).
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "model/blip.h"
+#include "model/error.h"
+#include "model/pretrain.h"
+
+namespace capfilt::model {
+namespace {
+
+BlipConfig micro_config() {
+  BlipConfig c = preset("tiny");
+  c.vision.image_size = 32;
+  c.vision.hidden = 32;
+  c.vision.heads = 2;
+  c.vision.intermediate = 64;
+  c.vision.depth = 1;
+  c.text.hidden = 32;
+  c.text.heads = 2;
+  c.text.intermediate = 64;
+  c.text.layers = 1;
+  c.embed_dim = 16;
+  c.queue_size = 8;
+  return c;
+}
+
+PretrainBatch random_batch(const BlipConfig& c, const std::vector<int64_t>& image_ids) {
+  const int64_t b = static_cast<int64_t>(image_ids.size()), len = 7;
+  PretrainBatch batch;
+  batch.pixels = torch::randn({b, 3, c.vision.image_size, c.vision.image_size});
+  batch.ids = torch::randint(1000, 2000, {b, len}, torch::kLong);
+  batch.ids.select(1, 0).fill_(c.text.tokens.cls);
+  batch.ids.select(1, len - 2).fill_(c.text.tokens.sep);
+  batch.ids.select(1, len - 1).fill_(c.text.tokens.pad);
+  batch.mask = batch.ids.ne(c.text.tokens.pad).to(torch::kLong);
+  batch.image_ids = torch::tensor(image_ids, torch::kLong);
+  return batch;
+}
+
+PretrainOptions options() {
+  PretrainOptions o;
+  o.optimizer.peak_lr = 1e-3;
+  o.optimizer.warmup_steps = 0;
+  o.optimizer.total_steps = 10;
+  return o;
+}
+
+TEST(Pretrainer, StepReturnsThreeFiniteLossesAndUpdatesTheModel) {
+  torch::manual_seed(0);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  Pretrainer trainer(model, options());
+  const torch::Tensor before = model->itm_head->weight.detach().clone();
+  const StepResult r = trainer.step(random_batch(c, {0, 1, 2, 3}));
+  for (double loss : {r.losses.itc, r.losses.itm, r.losses.lm}) {
+    EXPECT_TRUE(std::isfinite(loss));
+    EXPECT_GT(loss, 0.0);
+  }
+  // An untrained LM is about uniform over the vocabulary: cross-entropy near log(V).
+  EXPECT_NEAR(r.losses.lm, std::log(static_cast<double>(c.text.vocab_size)), 1.5);
+  // ITM at start: about log 2.
+  EXPECT_NEAR(r.losses.itm, std::log(2.0), 0.5);
+  EXPECT_GT(r.grad_norm, 0.0);
+  EXPECT_DOUBLE_EQ(r.learning_rate, 1e-3);
+  EXPECT_FALSE(torch::equal(before, model->itm_head->weight));
+  EXPECT_EQ(trainer.steps_taken(), 1);
+}
+
+TEST(Pretrainer, MomentumEncodersFollowTheModelByEma) {
+  torch::manual_seed(1);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  Pretrainer trainer(model, options());
+  const ParameterPairs& pairs = trainer.momentum_pairs();
+  ASSERT_FALSE(pairs.names.empty());
+  // Starts as a copy of the image encoder, text encoder and projections (no decoder, no ITM head).
+  for (size_t i = 0; i < pairs.names.size(); ++i) {
+    ASSERT_TRUE(torch::equal(pairs.online[i], pairs.momentum[i])) << pairs.names[i];
+    EXPECT_EQ(pairs.names[i].rfind("text_decoder", 0), std::string::npos);
+  }
+  std::vector<torch::Tensor> old_momentum;
+  for (const auto& t : pairs.momentum) old_momentum.push_back(t.detach().clone());
+  trainer.step(random_batch(c, {0, 1, 2, 3}));
+  const double m = c.momentum;
+  size_t moved = 0;
+  for (size_t i = 0; i < pairs.names.size(); ++i) {
+    const torch::Tensor expected = m * old_momentum[i] + (1 - m) * pairs.online[i].detach();
+    EXPECT_TRUE(torch::allclose(pairs.momentum[i], expected, 1e-5, 1e-6)) << pairs.names[i];
+    moved += !torch::equal(pairs.momentum[i], old_momentum[i]);
+    EXPECT_FALSE(pairs.momentum[i].requires_grad());
+  }
+  EXPECT_GT(moved, pairs.names.size() / 2);
+}
+
+TEST(Pretrainer, QueueReceivesTheBatchsMomentumFeaturesAndIds) {
+  torch::manual_seed(2);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  Pretrainer trainer(model, options());
+  trainer.step(random_batch(c, {10, 11, 10, 12}));
+  EXPECT_EQ(trainer.queue().pointer(), 4);
+  const torch::Tensor ids = trainer.queue().ids();
+  EXPECT_TRUE(torch::equal(ids.narrow(0, 0, 4), torch::tensor({10L, 11L, 10L, 12L})));
+  EXPECT_TRUE(ids.narrow(0, 4, 4).eq(-100).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(trainer.queue().image_queue().narrow(1, 0, 4).norm(2, 0),
+                              torch::ones({4}), 1e-4, 1e-5));
+}
+
+TEST(Pretrainer, TemperatureIsClampedToBlipsRange) {
+  torch::manual_seed(3);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  Pretrainer trainer(model, options());
+  {
+    torch::NoGradGuard no_grad;
+    model->temp.fill_(5.0);
+  }
+  trainer.forward(random_batch(c, {0, 1}));
+  EXPECT_FLOAT_EQ(model->temp.item<float>(), 0.5f);
+  {
+    torch::NoGradGuard no_grad;
+    model->temp.fill_(1e-6);
+  }
+  trainer.forward(random_batch(c, {0, 1}));
+  EXPECT_FLOAT_EQ(model->temp.item<float>(), 0.001f);
+}
+
+TEST(Pretrainer, LmLossIgnoresPaddingAndPrompt) {
+  torch::manual_seed(4);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  Pretrainer trainer(model, options());
+  torch::NoGradGuard no_grad;
+  PretrainBatch batch = random_batch(c, {0, 1});
+  const double lm = trainer.forward(batch).lm.item<double>();
+  // Changing the token after the last caption token only in padding leaves the loss unchanged...
+  PretrainBatch padded = batch;
+  padded.ids = torch::cat({batch.ids, torch::zeros({2, 3}, torch::kLong)}, 1);
+  padded.mask = torch::cat({batch.mask, torch::zeros({2, 3}, torch::kLong)}, 1);
+  EXPECT_NEAR(trainer.forward(padded).lm.item<double>(), lm, 1e-4);
+  // ...and excluding a prompt changes it (fewer targets).
+  PretrainBatch prompted = batch;
+  prompted.prompt_length = 3;
+  EXPECT_GT(std::abs(trainer.forward(prompted).lm.item<double>() - lm), 1e-6);
+}
+
+TEST(Pretrainer, NeedsEveryComponentAndTwoImages) {
+  BlipConfig c = micro_config();
+  c.components.itm_head = false;
+  EXPECT_THROW(Pretrainer(Blip(c), options()), ModelError);
+  const BlipConfig full = micro_config();
+  Pretrainer trainer(Blip(full), options());
+  EXPECT_THROW(trainer.step(random_batch(full, {3, 3})), ModelError);
+}
+
+}  // namespace
+}  // namespace capfilt::model
