@@ -71,7 +71,8 @@ Result<DatasetContents> read_coco(const json& doc, const std::string& name) {
       out.skipped.push_back({where, "image entry needs an \"id\" and a \"file_name\""});
       continue;
     }
-    if (!by_id.emplace(id_text(*id), ImageEntry{file, detail::string_member(image, "split")}).second) {
+    if (!by_id.emplace(id_text(*id), ImageEntry{file, detail::string_member(image, "split")})
+             .second) {
       out.skipped.push_back({where, "duplicate image id " + id_text(*id)});
     }
   }
@@ -87,7 +88,8 @@ Result<DatasetContents> read_coco(const json& doc, const std::string& name) {
       continue;
     }
     if (!caption->is_string()) {
-      out.skipped.push_back({where, "caption is a " + std::string(caption->type_name()) + ", not text"});
+      out.skipped.push_back(
+          {where, "caption is a " + std::string(caption->type_name()) + ", not text"});
       continue;
     }
     auto it = by_id.find(id_text(*image_id));
@@ -96,7 +98,8 @@ Result<DatasetContents> read_coco(const json& doc, const std::string& name) {
       continue;
     }
     it->second.used = true;
-    out.records.push_back({it->second.file_name, caption->get<std::string>(), it->second.split, where});
+    out.records.push_back(
+        {it->second.file_name, caption->get<std::string>(), it->second.split, where});
   }
   return out;
 }

@@ -74,7 +74,8 @@ class CsvScanner {
       } else {
         while (pos_ < text_.size() && !ends_field(text_[pos_])) {
           if (text_[pos_] == '"') {
-            error = at(line_, column_) + "quote inside an unquoted field (quote the whole field "
+            error = at(line_, column_) +
+                    "quote inside an unquoted field (quote the whole field "
                     "and double the quote)";
             skip_to_next_line();
             return Next::kError;
@@ -176,7 +177,8 @@ Result<DatasetContents> read_csv(const fs::path& file, char delimiter) {
   const std::string name = file.filename().string();
   if (delimiter == 0) {
     std::string ext = file.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     delimiter = ext == ".tsv" ? '\t' : sniff_delimiter(text);
   }
 
@@ -186,12 +188,15 @@ Result<DatasetContents> read_csv(const fs::path& file, char delimiter) {
   if (scanner.next(header, error) != CsvScanner::Next::kRecord) {
     return Status::invalid(name + (error.empty() ? ": empty file, no header" : " " + error));
   }
-  const int image_col = find_column(header.fields, {"image", "image_name", "image_path", "filename",
-                                                    "file_name", "filepath", "file", "path", "img"});
-  const int caption_col = find_column(header.fields, {"caption", "text", "comment", "sentence", "raw"});
+  const int image_col =
+      find_column(header.fields, {"image", "image_name", "image_path", "filename", "file_name",
+                                  "filepath", "file", "path", "img"});
+  const int caption_col =
+      find_column(header.fields, {"caption", "text", "comment", "sentence", "raw"});
   const int split_col = find_column(header.fields, {"split"});
   if (image_col < 0 || caption_col < 0) {
-    return Status::invalid(name + " line 1: the header needs an image column (image, filename, "
+    return Status::invalid(name +
+                           " line 1: the header needs an image column (image, filename, "
                            "path, ...) and a caption column (caption, text, comment, ...)");
   }
 
@@ -214,8 +219,9 @@ Result<DatasetContents> read_csv(const fs::path& file, char delimiter) {
       continue;
     }
     // Flickr30k's results.csv pads fields with spaces after the '|'; paths never end in spaces.
-    out.records.push_back({trim_ascii(record.fields[image_col]), trim_ascii(record.fields[caption_col]),
-                           split_col >= 0 ? trim_ascii(record.fields[split_col]) : std::string(), where});
+    out.records.push_back(
+        {trim_ascii(record.fields[image_col]), trim_ascii(record.fields[caption_col]),
+         split_col >= 0 ? trim_ascii(record.fields[split_col]) : std::string(), where});
   }
   return out;
 }

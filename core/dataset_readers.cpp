@@ -19,7 +19,8 @@ namespace detail {
 Result<std::string> read_file_bytes(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return Status::not_found("no such file: " + file.string());
-  if (fs::is_directory(file, ec)) return Status::invalid(file.string() + " is a folder, not a file");
+  if (fs::is_directory(file, ec))
+    return Status::invalid(file.string() + " is a folder, not a file");
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::io_error("cannot open " + file.string());
   std::ostringstream buffer;
@@ -84,7 +85,8 @@ const json* first_member(const json& object, std::initializer_list<const char*> 
 Status write_file_atomically(const fs::path& target, const std::string& bytes) {
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  if (ec) return Status::io_error("cannot create " + target.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Status::io_error("cannot create " + target.parent_path().string() + ": " + ec.message());
   const fs::path temp = target.string() + ".part";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -94,7 +96,9 @@ Status write_file_atomically(const fs::path& target, const std::string& bytes) {
     if (!out) return Status::io_error("error while writing " + temp.string());
   }
   fs::rename(temp, target, ec);
-  if (ec) return Status::io_error("cannot rename " + temp.string() + " to " + target.string() + ": " + ec.message());
+  if (ec)
+    return Status::io_error("cannot rename " + temp.string() + " to " + target.string() + ": " +
+                            ec.message());
   return Status::ok();
 }
 
@@ -102,14 +106,22 @@ Status write_file_atomically(const fs::path& target, const std::string& bytes) {
 
 const char* format_name(DatasetFormat format) {
   switch (format) {
-    case DatasetFormat::kAuto: return "auto";
-    case DatasetFormat::kCoco: return "coco";
-    case DatasetFormat::kKarpathy: return "karpathy";
-    case DatasetFormat::kBlipJson: return "blip";
-    case DatasetFormat::kCsv: return "csv";
-    case DatasetFormat::kJsonl: return "jsonl";
-    case DatasetFormat::kFolder: return "folder";
-    case DatasetFormat::kWebDataset: return "webdataset";
+    case DatasetFormat::kAuto:
+      return "auto";
+    case DatasetFormat::kCoco:
+      return "coco";
+    case DatasetFormat::kKarpathy:
+      return "karpathy";
+    case DatasetFormat::kBlipJson:
+      return "blip";
+    case DatasetFormat::kCsv:
+      return "csv";
+    case DatasetFormat::kJsonl:
+      return "jsonl";
+    case DatasetFormat::kFolder:
+      return "folder";
+    case DatasetFormat::kWebDataset:
+      return "webdataset";
   }
   return "?";
 }
@@ -130,7 +142,8 @@ namespace {
 
 std::string lower_extension(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -168,7 +181,8 @@ Result<DatasetFormat> detect_format(const fs::path& path) {
       return DatasetFormat::kKarpathy;
     }
   }
-  return Status::unsupported(path.string() + " is JSON but neither COCO, Karpathy nor BLIP "
+  return Status::unsupported(path.string() +
+                             " is JSON but neither COCO, Karpathy nor BLIP "
                              "annotations (no top-level list, \"annotations\" or \"sentences\")");
 }
 
@@ -181,13 +195,20 @@ Result<DatasetContents> read_dataset(const fs::path& path, DatasetFormat format,
   }
   switch (format) {
     case DatasetFormat::kCoco:
-    case DatasetFormat::kKarpathy: return read_coco_json(path);
-    case DatasetFormat::kBlipJson: return read_blip_json(path);
-    case DatasetFormat::kCsv: return read_csv(path);
-    case DatasetFormat::kJsonl: return read_jsonl(path);
-    case DatasetFormat::kFolder: return read_caption_folder(path);
-    case DatasetFormat::kWebDataset: return read_webdataset(path, webdataset);
-    case DatasetFormat::kAuto: break;
+    case DatasetFormat::kKarpathy:
+      return read_coco_json(path);
+    case DatasetFormat::kBlipJson:
+      return read_blip_json(path);
+    case DatasetFormat::kCsv:
+      return read_csv(path);
+    case DatasetFormat::kJsonl:
+      return read_jsonl(path);
+    case DatasetFormat::kFolder:
+      return read_caption_folder(path);
+    case DatasetFormat::kWebDataset:
+      return read_webdataset(path, webdataset);
+    case DatasetFormat::kAuto:
+      break;
   }
   return Status::invalid("no dataset format given");
 }

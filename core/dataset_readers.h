@@ -19,13 +19,13 @@
 namespace capfilt::core {
 
 enum class DatasetFormat {
-  kAuto,        // detect_format decides
-  kCoco,        // COCO captions JSON: {"images":[{id,file_name}], "annotations":[{image_id,caption}]}
-  kKarpathy,    // Karpathy-split JSON: {"images":[{filepath,filename,split,sentences:[{raw}]}]}
-  kBlipJson,    // BLIP annotation JSON: [{"image": path, "caption": text or [texts]}]
-  kCsv,         // CSV/TSV with a header naming an image and a caption column (RFC 4180 quoting)
-  kJsonl,       // one {"image", "caption"} object per line
-  kFolder,      // a folder of images, each with a same-named .txt caption beside it
+  kAuto,      // detect_format decides
+  kCoco,      // COCO captions JSON: {"images":[{id,file_name}], "annotations":[{image_id,caption}]}
+  kKarpathy,  // Karpathy-split JSON: {"images":[{filepath,filename,split,sentences:[{raw}]}]}
+  kBlipJson,  // BLIP annotation JSON: [{"image": path, "caption": text or [texts]}]
+  kCsv,       // CSV/TSV with a header naming an image and a caption column (RFC 4180 quoting)
+  kJsonl,     // one {"image", "caption"} object per line
+  kFolder,    // a folder of images, each with a same-named .txt caption beside it
   kWebDataset,  // tar shards of key.jpg + key.txt / key.json (what img2dataset writes)
 };
 
@@ -38,7 +38,7 @@ Result<DatasetFormat> parse_format_name(std::string_view name);
 // BLIP, an object with "annotations" is COCO, one whose images carry "sentences" is Karpathy).
 Result<DatasetFormat> detect_format(const std::filesystem::path& path);
 
-Result<DatasetContents> read_coco_json(const std::filesystem::path& file);      // COCO or Karpathy
+Result<DatasetContents> read_coco_json(const std::filesystem::path& file);  // COCO or Karpathy
 Result<DatasetContents> read_blip_json(const std::filesystem::path& file);
 // `delimiter` 0: tab for .tsv, otherwise sniffed from the header line among ',', '\t' and '|'.
 Result<DatasetContents> read_csv(const std::filesystem::path& file, char delimiter = 0);

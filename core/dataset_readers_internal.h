@@ -1,9 +1,9 @@
 #pragma once
-// Helpers shared by the dataset readers and writers (core/*_format.cpp). Not part of the public API.
-
-#include <nlohmann/json.hpp>
+// Helpers shared by the dataset readers and writers (core/*_format.cpp). Not part of the public
+// API.
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -25,7 +25,8 @@ bool caption_strings(const nlohmann::json& value, std::vector<std::string>& out,
 std::string string_member(const nlohmann::json& object, const char* key);
 
 // The first of `keys` present in `object`, or nullptr.
-const nlohmann::json* first_member(const nlohmann::json& object, std::initializer_list<const char*> keys);
+const nlohmann::json* first_member(const nlohmann::json& object,
+                                   std::initializer_list<const char*> keys);
 
 // Writes `bytes` to `target` through a temporary file beside it that is renamed into place.
 Status write_file_atomically(const std::filesystem::path& target, const std::string& bytes);

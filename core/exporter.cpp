@@ -2,10 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "core/dataset_readers_internal.h"
@@ -18,10 +18,14 @@ using nlohmann::json;
 
 const char* export_format_name(ExportFormat format) {
   switch (format) {
-    case ExportFormat::kBlipJson: return "blip";
-    case ExportFormat::kCoco: return "coco";
-    case ExportFormat::kCsv: return "csv";
-    case ExportFormat::kWebDataset: return "webdataset";
+    case ExportFormat::kBlipJson:
+      return "blip";
+    case ExportFormat::kCoco:
+      return "coco";
+    case ExportFormat::kCsv:
+      return "csv";
+    case ExportFormat::kWebDataset:
+      return "webdataset";
   }
   return "?";
 }
@@ -51,11 +55,13 @@ bool ExportSelection::selects(const db::PairRow& pair) const {
   if (!split.empty() && pair.image.split != split) return false;
   const db::Decision d = pair.decision;
   switch (pair.caption.source) {
-    case db::CaptionSource::kHuman: return human && d != db::Decision::kDrop;
+    case db::CaptionSource::kHuman:
+      return human && d != db::Decision::kDrop;
     case db::CaptionSource::kWeb:
       return kept_web && (d == db::Decision::kKeep || (undecided && d == db::Decision::kUndecided));
     case db::CaptionSource::kSynthetic:
-      return kept_synthetic && (d == db::Decision::kKeep || (undecided && d == db::Decision::kUndecided));
+      return kept_synthetic &&
+             (d == db::Decision::kKeep || (undecided && d == db::Decision::kUndecided));
   }
   return false;
 }
@@ -92,7 +98,8 @@ struct ArchiveWriterCloser {
 // Writes WebDataset shards: ustar members with fixed times so an export is reproducible.
 class ShardWriter {
  public:
-  ShardWriter(fs::path folder, int shard_size) : folder_(std::move(folder)), shard_size_(shard_size) {}
+  ShardWriter(fs::path folder, int shard_size)
+      : folder_(std::move(folder)), shard_size_(shard_size) {}
 
   Status add(const std::string& key, const std::string& image_ext, const std::string& image_bytes,
              const std::string& caption, const std::string& json_text) {
@@ -100,9 +107,10 @@ class ShardWriter {
       if (Status s = close(); !s) return s;
       if (Status s = open_next(); !s) return s;
     }
-    for (const auto& [name, bytes] : {std::pair<std::string, const std::string*>{key + "." + image_ext, &image_bytes},
-                                      {key + ".txt", &caption},
-                                      {key + ".json", &json_text}}) {
+    for (const auto& [name, bytes] :
+         {std::pair<std::string, const std::string*>{key + "." + image_ext, &image_bytes},
+          {key + ".txt", &caption},
+          {key + ".json", &json_text}}) {
       if (Status s = write_member(name, *bytes); !s) return s;
     }
     ++in_shard_;
@@ -133,21 +141,24 @@ class ShardWriter {
     writer_.reset(archive_write_new());
     archive_write_set_format_ustar(writer_.get());
     if (archive_write_open_filename(writer_.get(), part_.c_str()) != ARCHIVE_OK) {
-      return Status::io_error("cannot write " + part_.string() + ": " + archive_error_string(writer_.get()));
+      return Status::io_error("cannot write " + part_.string() + ": " +
+                              archive_error_string(writer_.get()));
     }
     in_shard_ = 0;
     return Status::ok();
   }
 
   Status write_member(const std::string& name, const std::string& bytes) {
-    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), archive_entry_free);
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
+                                                                        archive_entry_free);
     archive_entry_set_pathname(entry.get(), name.c_str());
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
     archive_entry_set_mtime(entry.get(), 0, 0);
     if (archive_write_header(writer_.get(), entry.get()) != ARCHIVE_OK ||
-        archive_write_data(writer_.get(), bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size())) {
+        archive_write_data(writer_.get(), bytes.data(), bytes.size()) !=
+            static_cast<la_ssize_t>(bytes.size())) {
       return Status::io_error("cannot write " + name + " into " + part_.string() + ": " +
                               archive_error_string(writer_.get()));
     }
@@ -163,14 +174,16 @@ class ShardWriter {
   std::vector<fs::path> files_;
 };
 
-Status collect(db::Project& project, const ExportOptions& options, std::vector<ExportImage>& images) {
+Status collect(db::Project& project, const ExportOptions& options,
+               std::vector<ExportImage>& images) {
   std::int64_t seen = 0;
   return project.for_each_pair(db::PairFilter{}, [&](const db::PairRow& pair) -> Status {
     if (++seen % 10000 == 0 && options.cancelled && options.cancelled()) {
       return Status::cancelled("export cancelled");
     }
     if (!options.selection.selects(pair)) return Status::ok();
-    if (images.empty() || images.back().image.path != pair.image.path) images.push_back({pair.image, {}});
+    if (images.empty() || images.back().image.path != pair.image.path)
+      images.push_back({pair.image, {}});
     images.back().pairs.push_back(pair);
     return Status::ok();
   });
@@ -183,11 +196,12 @@ std::string shown_path(const ExportOptions& options, const std::string& rel) {
 json manifest(db::Project& project, const ExportOptions& options, const ExportReport& report) {
   return json{{"capfilt_export", export_format_name(options.format)},
               {"contains", report.contents},
-              {"selection", {{"kept_web", options.selection.kept_web},
-                             {"kept_synthetic", options.selection.kept_synthetic},
-                             {"human", options.selection.human},
-                             {"undecided", options.selection.undecided},
-                             {"split", options.selection.split}}},
+              {"selection",
+               {{"kept_web", options.selection.kept_web},
+                {"kept_synthetic", options.selection.kept_synthetic},
+                {"human", options.selection.human},
+                {"undecided", options.selection.undecided},
+                {"split", options.selection.split}}},
               {"pairs", report.pairs},
               {"images", report.images},
               {"project", project.path()}};
@@ -197,7 +211,8 @@ std::string export_blip(const std::vector<ExportImage>& images, const ExportOpti
   json out = json::array();
   for (const ExportImage& image : images) {
     for (const db::PairRow& pair : image.pairs) {
-      out.push_back({{"image", shown_path(options, image.image.path)}, {"caption", pair.caption.text}});
+      out.push_back(
+          {{"image", shown_path(options, image.image.path)}, {"caption", pair.caption.text}});
     }
   }
   return dump_json(out);
@@ -215,7 +230,8 @@ std::string export_coco(const std::vector<ExportImage>& images, const ExportOpti
     if (!image.image.split.empty()) entry["split"] = image.image.split;
     out["images"].push_back(std::move(entry));
     for (const db::PairRow& pair : image.pairs) {
-      out["annotations"].push_back({{"id", ++annotation_id}, {"image_id", i + 1},
+      out["annotations"].push_back({{"id", ++annotation_id},
+                                    {"image_id", i + 1},
                                     {"caption", pair.caption.text},
                                     {"source", db::to_string(pair.caption.source)}});
     }
@@ -227,8 +243,8 @@ std::string export_csv(const std::vector<ExportImage>& images, const ExportOptio
   std::string out = "image,caption,source,split\r\n";
   for (const ExportImage& image : images) {
     for (const db::PairRow& pair : image.pairs) {
-      out += csv_field(shown_path(options, image.image.path)) + "," + csv_field(pair.caption.text) + "," +
-             db::to_string(pair.caption.source) + "," + csv_field(image.image.split) + "\r\n";
+      out += csv_field(shown_path(options, image.image.path)) + "," + csv_field(pair.caption.text) +
+             "," + db::to_string(pair.caption.source) + "," + csv_field(image.image.split) + "\r\n";
     }
   }
   return out;
@@ -245,9 +261,11 @@ Status export_webdataset(const std::vector<ExportImage>& images, const fs::path&
   ShardWriter shards(folder, std::max(1, options.shard_size));
   std::int64_t index = 0;
   for (const ExportImage& image : images) {
-    if (options.cancelled && index % 100 == 0 && options.cancelled()) return Status::cancelled("export cancelled");
+    if (options.cancelled && index % 100 == 0 && options.cancelled())
+      return Status::cancelled("export cancelled");
     Result<fs::path> path = resolve_inside_root(options.dataset_root, image.image.path);
-    Result<std::string> bytes = path ? detail::read_file_bytes(path.value()) : Result<std::string>(path.status());
+    Result<std::string> bytes =
+        path ? detail::read_file_bytes(path.value()) : Result<std::string>(path.status());
     if (!bytes) {
       report.skipped.push_back({image.image.path, bytes.status().message()});
       continue;
@@ -260,8 +278,12 @@ Status export_webdataset(const std::vector<ExportImage>& images, const fs::path&
     for (const db::PairRow& pair : image.pairs) captions.push_back(pair.caption.text);
     json meta{{"caption", image.pairs.size() == 1 ? json(image.pairs[0].caption.text) : captions},
               {"source", db::to_string(image.pairs[0].caption.source)},
-              {"image", image.image.path}, {"split", image.image.split}};
-    if (Status s = shards.add(key, ext, bytes.value(), image.pairs[0].caption.text, dump_json(meta)); !s) return s;
+              {"image", image.image.path},
+              {"split", image.image.split}};
+    if (Status s =
+            shards.add(key, ext, bytes.value(), image.pairs[0].caption.text, dump_json(meta));
+        !s)
+      return s;
     report.pairs += static_cast<std::int64_t>(image.pairs.size());
     ++report.images;
     if (options.progress) options.progress(report.pairs);
@@ -290,10 +312,17 @@ Result<ExportReport> export_dataset(db::Project& project, const fs::path& output
     }
     std::string text;
     switch (options.format) {
-      case ExportFormat::kBlipJson: text = export_blip(images, options); break;
-      case ExportFormat::kCoco: text = export_coco(images, options, manifest(project, options, report)); break;
-      case ExportFormat::kCsv: text = export_csv(images, options); break;
-      case ExportFormat::kWebDataset: break;
+      case ExportFormat::kBlipJson:
+        text = export_blip(images, options);
+        break;
+      case ExportFormat::kCoco:
+        text = export_coco(images, options, manifest(project, options, report));
+        break;
+      case ExportFormat::kCsv:
+        text = export_csv(images, options);
+        break;
+      case ExportFormat::kWebDataset:
+        break;
     }
     if (Status s = detail::write_file_atomically(output, text); !s) return s;
     report.files.push_back(output);

@@ -51,9 +51,9 @@ struct ExportOptions {
 };
 
 struct ExportReport {
-  std::int64_t pairs = 0;   // captions written
-  std::int64_t images = 0;  // distinct images written
-  std::string contents;     // ExportSelection::describe()
+  std::int64_t pairs = 0;                    // captions written
+  std::int64_t images = 0;                   // distinct images written
+  std::string contents;                      // ExportSelection::describe()
   std::vector<std::filesystem::path> files;  // written, manifest included
   std::vector<SkippedEntry> skipped;         // pairs whose image could not be read (WebDataset)
 };

@@ -18,8 +18,10 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_image_extension(std::string ext) {
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const std::set<std::string> kImages = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"};
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  static const std::set<std::string> kImages = {".jpg", ".jpeg", ".png", ".webp",
+                                                ".bmp", ".tif",  ".tiff"};
   return kImages.count(ext) > 0;
 }
 
@@ -73,7 +75,8 @@ Result<DatasetContents> read_caption_folder(const fs::path& root) {
       start = end + 1;
       if (caption.empty()) continue;
       any = true;
-      out.records.push_back({rel, std::move(caption), "", txt_rel + " line " + std::to_string(line_no)});
+      out.records.push_back(
+          {rel, std::move(caption), "", txt_rel + " line " + std::to_string(line_no)});
     }
     if (!any) out.skipped.push_back({txt_rel, "caption file is empty"});
   }

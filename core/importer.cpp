@@ -17,9 +17,12 @@ namespace fs = std::filesystem;
 
 const char* image_check_name(ImageCheck check) {
   switch (check) {
-    case ImageCheck::kNone: return "none";
-    case ImageCheck::kHeader: return "header";
-    case ImageCheck::kDecode: return "decode";
+    case ImageCheck::kNone:
+      return "none";
+    case ImageCheck::kHeader:
+      return "header";
+    case ImageCheck::kDecode:
+      return "decode";
   }
   return "?";
 }
@@ -82,7 +85,8 @@ bool looks_complete(const std::string& bytes, const std::string& format) {
     // data never holds FF D9 (0xFF is stuffed), so a cut file has none near its end.
     const std::size_t window = std::min<std::size_t>(bytes.size(), 4096);
     for (std::size_t i = bytes.size() - window; i + 1 < bytes.size(); ++i) {
-      if (static_cast<unsigned char>(bytes[i]) == 0xFF && static_cast<unsigned char>(bytes[i + 1]) == 0xD9) {
+      if (static_cast<unsigned char>(bytes[i]) == 0xFF &&
+          static_cast<unsigned char>(bytes[i + 1]) == 0xD9) {
         return true;
       }
     }
@@ -108,13 +112,16 @@ Status check_image(const fs::path& root, const std::string& rel, const ImportOpt
   if (!path) return path.status();
   std::error_code ec;
   const auto status = fs::status(path.value(), ec);
-  if (!fs::exists(status)) return Status::not_found("image " + rel + " not found under " + root.string());
-  if (!fs::is_regular_file(status)) return Status::invalid("image " + rel + " is not a regular file");
+  if (!fs::exists(status))
+    return Status::not_found("image " + rel + " not found under " + root.string());
+  if (!fs::is_regular_file(status))
+    return Status::invalid("image " + rel + " is not a regular file");
   const auto size = static_cast<std::int64_t>(fs::file_size(path.value(), ec));
   if (ec) return Status::io_error("cannot read the size of image " + rel + ": " + ec.message());
   if (size == 0) return Status::invalid("image " + rel + " is an empty (zero-byte) file");
   if (size > options.limits.max_file_bytes) {
-    return Status::invalid("image " + rel + " is " + std::to_string(size) + " bytes, above the limit");
+    return Status::invalid("image " + rel + " is " + std::to_string(size) +
+                           " bytes, above the limit");
   }
   record.byte_size = size;
   if (options.image_check == ImageCheck::kNone) return Status::ok();
@@ -125,7 +132,8 @@ Status check_image(const fs::path& root, const std::string& rel, const ImportOpt
   Result<ImageInfo> info = probe_image_bytes(data, rel, options.limits);
   if (!info) return info.status();
   if (!looks_complete(bytes.value(), info->format)) {
-    return Status::corrupt("image " + rel + " is truncated (the " + info->format + " data ends early)");
+    return Status::corrupt("image " + rel + " is truncated (the " + info->format +
+                           " data ends early)");
   }
   if (options.image_check == ImageCheck::kDecode) {
     Result<RgbImage> decoded = decode_image_bytes(data, rel, options.limits);
@@ -145,7 +153,8 @@ struct PendingImage {
   std::vector<const DatasetRecord*> records;
 };
 
-std::vector<PendingImage> group_records(const DatasetContents& contents, const ImportOptions& options,
+std::vector<PendingImage> group_records(const DatasetContents& contents,
+                                        const ImportOptions& options,
                                         std::vector<SkippedEntry>& skipped) {
   std::vector<PendingImage> images;
   std::unordered_map<std::string, std::size_t> index;
@@ -175,7 +184,8 @@ std::vector<PendingImage> group_records(const DatasetContents& contents, const I
     }
     auto [it, fresh] = seen.emplace(path.value() + '\0' + caption, &record);
     if (!fresh) {
-      skipped.push_back({record.where, "duplicate entry: the same image and caption as " + it->second->where});
+      skipped.push_back(
+          {record.where, "duplicate entry: the same image and caption as " + it->second->where});
       continue;
     }
     auto [slot, added] = index.emplace(path.value(), images.size());
@@ -198,7 +208,8 @@ class RunningImport {
       : project_(project), source_(source), options_(options) {}
 
   Status begin(DatasetFormat format) {
-    Result<int64_t> run = project_.begin_import(fs::absolute(source_).string(), format_name(format));
+    Result<int64_t> run =
+        project_.begin_import(fs::absolute(source_).string(), format_name(format));
     if (!run) return run.status();
     report_.import_id = run.value();
     return Status::ok();
@@ -221,7 +232,8 @@ class RunningImport {
   // Checks and stores the images batch by batch, calling back between batches.
   Result<ImportReport> store(const fs::path& root, const std::vector<PendingImage>& images) {
     progress_.records_total = report_.records_read;
-    for (const PendingImage& p : images) progress_.records_done -= static_cast<std::int64_t>(p.records.size());
+    for (const PendingImage& p : images)
+      progress_.records_done -= static_cast<std::int64_t>(p.records.size());
     progress_.records_done += report_.records_read;  // records refused before any image check
     const std::size_t batch_size = static_cast<std::size_t>(std::max(1, options_.batch_size));
     std::vector<db::ImageWithCaptions> batch;
@@ -231,7 +243,8 @@ class RunningImport {
         return report_;
       }
       batch.clear();
-      while (next < images.size() && batch.size() < batch_size) add_checked(root, images[next++], batch);
+      while (next < images.size() && batch.size() < batch_size)
+        add_checked(root, images[next++], batch);
       if (!batch.empty()) {
         Result<db::InsertCounts> counts = project_.insert_pairs(batch);
         if (!counts) return fail(counts.status());
@@ -246,13 +259,15 @@ class RunningImport {
   ImportReport& report() { return report_; }
 
  private:
-  void add_checked(const fs::path& root, const PendingImage& pending, std::vector<db::ImageWithCaptions>& batch) {
+  void add_checked(const fs::path& root, const PendingImage& pending,
+                   std::vector<db::ImageWithCaptions>& batch) {
     progress_.records_done += static_cast<std::int64_t>(pending.records.size());
     db::ImageWithCaptions item;
     item.image.path = pending.path;
     item.image.split = pending.split;
     if (Status s = check_image(root, pending.path, options_, item.image); !s) {
-      for (const DatasetRecord* r : pending.records) report_.skipped.push_back({r->where, s.message()});
+      for (const DatasetRecord* r : pending.records)
+        report_.skipped.push_back({r->where, s.message()});
       return;
     }
     for (const DatasetRecord* r : pending.records) {
@@ -291,8 +306,8 @@ Result<ImportReport> import_dataset(db::Project& project, const fs::path& source
   if (Status s = run.begin(format); !s) return s;
   if (!detected_status) return run.fail(detected_status);
 
-  const fs::path root = options.dataset_root.empty() ? default_dataset_root(source, format)
-                                                     : options.dataset_root;
+  const fs::path root =
+      options.dataset_root.empty() ? default_dataset_root(source, format) : options.dataset_root;
   WebDatasetOptions wds;
   wds.extract_root = root;
   wds.max_member_bytes = options.limits.max_file_bytes;
@@ -300,7 +315,8 @@ Result<ImportReport> import_dataset(db::Project& project, const fs::path& source
   if (!contents) return run.fail(contents.status());
   run.report().records_read = static_cast<std::int64_t>(contents->records.size());
   run.report().skipped = contents->skipped;
-  const std::vector<PendingImage> images = group_records(contents.value(), options, run.report().skipped);
+  const std::vector<PendingImage> images =
+      group_records(contents.value(), options, run.report().skipped);
   return run.store(root, images);
 }
 

@@ -38,9 +38,9 @@ const char* image_check_name(ImageCheck check);
 bool parse_image_check(const std::string& name, ImageCheck* out);
 
 struct ImportProgress {
-  std::int64_t records_done = 0;   // records of the dataset handled so far (stored or skipped)
+  std::int64_t records_done = 0;  // records of the dataset handled so far (stored or skipped)
   std::int64_t records_total = 0;
-  db::InsertCounts counts;         // what the store did so far
+  db::InsertCounts counts;  // what the store did so far
   std::int64_t skipped = 0;
 };
 
@@ -54,21 +54,22 @@ struct ImportOptions {
   std::string split;  // used for records whose dataset names no split
   ImageCheck image_check = ImageCheck::kHeader;
   DecodeLimits limits;
-  int batch_size = 500;  // images per transaction
+  int batch_size = 500;                                 // images per transaction
   std::function<void(const ImportProgress&)> progress;  // may be empty
   std::function<bool()> cancelled;                      // may be empty; true stops between batches
 };
 
 struct ImportReport {
-  std::int64_t import_id = 0;   // the import run recorded in the project
-  std::string status;           // "completed", "cancelled" or "failed"
+  std::int64_t import_id = 0;  // the import run recorded in the project
+  std::string status;          // "completed", "cancelled" or "failed"
   std::int64_t records_read = 0;
   db::InsertCounts counts;
   std::vector<SkippedEntry> skipped;
 };
 
 // The dataset root used when ImportOptions::dataset_root is empty.
-std::filesystem::path default_dataset_root(const std::filesystem::path& source, DatasetFormat format);
+std::filesystem::path default_dataset_root(const std::filesystem::path& source,
+                                           DatasetFormat format);
 
 // Reads `source` and stores its sound pairs in `project`. Returns the report also when entries were
 // skipped or the run was cancelled (status "cancelled"); an error Status only when nothing could be

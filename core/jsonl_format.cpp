@@ -46,7 +46,8 @@ Result<DatasetContents> read_jsonl(const fs::path& file) {
       continue;
     }
     const std::string split = detail::string_member(entry, "split");
-    for (std::string& c : captions) out.records.push_back({image->get<std::string>(), std::move(c), split, where});
+    for (std::string& c : captions)
+      out.records.push_back({image->get<std::string>(), std::move(c), split, where});
   }
   return out;
 }

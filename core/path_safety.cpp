@@ -34,13 +34,15 @@ Result<std::string> normalize_relative_path(std::string_view path) {
     return Status::invalid("image path contains a NUL byte");
   }
   if (looks_absolute(path)) {
-    return Status::invalid("absolute path \"" + shown + "\" is not allowed; paths must be "
+    return Status::invalid("absolute path \"" + shown +
+                           "\" is not allowed; paths must be "
                            "relative to the dataset root");
   }
   std::string unified(path);
   std::replace(unified.begin(), unified.end(), '\\', '/');
   const fs::path normal = fs::path(unified).lexically_normal();
-  if (normal.empty() || normal == ".") return Status::invalid("image path \"" + shown + "\" names no file");
+  if (normal.empty() || normal == ".")
+    return Status::invalid("image path \"" + shown + "\" names no file");
   if (*normal.begin() == "..") {
     return Status::invalid("path \"" + shown + "\" escapes the dataset root");
   }
@@ -56,14 +58,17 @@ Result<fs::path> resolve_inside_root(const fs::path& root, std::string_view rela
   if (!normal) return normal.status();
   std::error_code ec;
   const fs::path real_root = fs::weakly_canonical(fs::absolute(root, ec), ec);
-  if (ec) return Status::io_error("cannot resolve dataset root " + root.string() + ": " + ec.message());
+  if (ec)
+    return Status::io_error("cannot resolve dataset root " + root.string() + ": " + ec.message());
   const fs::path joined = real_root / normal.value();
   // weakly_canonical follows every symlink along the existing part of the path.
   const fs::path real = fs::weakly_canonical(joined, ec);
   if (ec) return Status::io_error("cannot resolve " + joined.string() + ": " + ec.message());
   if (!is_within(real_root, real)) {
-    return Status::invalid("path \"" + std::string(relative) + "\" leads out of the dataset root "
-                           "through a symlink (to " + real.string() + ")");
+    return Status::invalid("path \"" + std::string(relative) +
+                           "\" leads out of the dataset root "
+                           "through a symlink (to " +
+                           real.string() + ")");
   }
   return real;
 }

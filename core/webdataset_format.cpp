@@ -29,9 +29,9 @@ struct ArchiveCloser {
 
 // One sample of a shard: the members sharing a key.
 struct Sample {
-  std::string image;     // extracted path relative to the extract root
-  std::string text;      // key.txt
-  std::string json;      // key.json
+  std::string image;  // extracted path relative to the extract root
+  std::string text;   // key.txt
+  std::string json;   // key.json
   std::string where;
   bool has_text = false, has_json = false;
 };
@@ -56,7 +56,8 @@ Status read_member(archive* a, std::int64_t size, std::string& bytes) {
   std::size_t got = 0;
   while (got < bytes.size()) {
     const la_ssize_t n = archive_read_data(a, bytes.data() + got, bytes.size() - got);
-    if (n < 0) return Status::corrupt(archive_error_string(a) ? archive_error_string(a) : "read error");
+    if (n < 0)
+      return Status::corrupt(archive_error_string(a) ? archive_error_string(a) : "read error");
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
@@ -124,9 +125,10 @@ Status read_shard(const fs::path& shard, const WebDatasetOptions& options, Datas
     const int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) {
-      out.skipped.push_back({shard_name + " member " + std::to_string(index + 1),
-                             "the rest of the shard is unreadable: " +
-                                 std::string(archive_error_string(a.get()) ? archive_error_string(a.get()) : "?")});
+      out.skipped.push_back(
+          {shard_name + " member " + std::to_string(index + 1),
+           "the rest of the shard is unreadable: " +
+               std::string(archive_error_string(a.get()) ? archive_error_string(a.get()) : "?")});
       break;
     }
     ++index;
@@ -194,8 +196,9 @@ Result<DatasetContents> read_webdataset(const fs::path& path, const WebDatasetOp
   if (fs::is_directory(path, ec)) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const std::string name = entry.path().filename().string();
-      if (entry.is_regular_file() && (name.size() > 4 && (name.substr(name.size() - 4) == ".tar" ||
-                                                           name.find(".tar.") != std::string::npos))) {
+      if (entry.is_regular_file() &&
+          (name.size() > 4 &&
+           (name.substr(name.size() - 4) == ".tar" || name.find(".tar.") != std::string::npos))) {
         shards.push_back(entry.path());
       }
     }

@@ -38,9 +38,11 @@ class Export : public ::testing::Test {
         decisions.push_back({row.caption_id, first ? db::Decision::kKeep : db::Decision::kDrop,
                              db::DecisionOrigin::kAuto, "filter", "test"});
       } else if (row.caption.source == db::CaptionSource::kSynthetic && first) {
-        decisions.push_back({row.caption_id, db::Decision::kKeep, db::DecisionOrigin::kAuto, "filter", "test"});
+        decisions.push_back(
+            {row.caption_id, db::Decision::kKeep, db::DecisionOrigin::kAuto, "filter", "test"});
       } else if (row.caption.source == db::CaptionSource::kHuman && !first) {
-        decisions.push_back({row.caption_id, db::Decision::kDrop, db::DecisionOrigin::kCurator, "ann", "typo"});
+        decisions.push_back(
+            {row.caption_id, db::Decision::kDrop, db::DecisionOrigin::kCurator, "ann", "typo"});
       }
     }
     ASSERT_TRUE(project_->decide(decisions).is_ok());
@@ -54,7 +56,8 @@ class Export : public ::testing::Test {
     Result<ExportReport> r = export_dataset(*project_, out, options);
     EXPECT_TRUE(r.is_ok()) << r.status().message();
     std::vector<std::string> captions;
-    for (const auto& entry : nlohmann::json::parse(read_file(out))) captions.push_back(entry["caption"]);
+    for (const auto& entry : nlohmann::json::parse(read_file(out)))
+      captions.push_back(entry["caption"]);
     std::sort(captions.begin(), captions.end());
     return captions;
   }
@@ -69,7 +72,8 @@ TEST_F(Export, SelectionPicksKeptWebKeptSyntheticAndHuman) {
                                       "web, \"quoted\" 000000006818.jpg"}));
   ExportSelection web_only;
   web_only.kept_synthetic = web_only.human = false;
-  EXPECT_EQ(exported_captions(web_only), (std::vector<std::string>{"web, \"quoted\" 000000006818.jpg"}));
+  EXPECT_EQ(exported_captions(web_only),
+            (std::vector<std::string>{"web, \"quoted\" 000000006818.jpg"}));
   ExportSelection with_undecided;
   with_undecided.undecided = true;
   with_undecided.human = false;
@@ -101,7 +105,8 @@ TEST_F(Export, CsvQuotesWhatNeedsQuotingAndReadsBack) {
   ASSERT_TRUE(export_dataset(*project_, dir_ / "out.csv", options).is_ok());
   const std::string text = read_file(dir_ / "out.csv");
   EXPECT_EQ(text.rfind("image,caption,source,split\r\n", 0), 0u);
-  EXPECT_NE(text.find("\"web, \"\"quoted\"\" 000000006818.jpg\",web,train"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"web, \"\"quoted\"\" 000000006818.jpg\",web,train"), std::string::npos)
+      << text;
   Result<DatasetContents> back = read_csv(dir_ / "out.csv");
   ASSERT_TRUE(back.is_ok());
   EXPECT_TRUE(back->skipped.empty());
@@ -118,7 +123,8 @@ TEST_F(Export, CocoCarriesTheSelectionInInfo) {
   const auto coco = nlohmann::json::parse(read_file(dir_ / "coco.json"));
   EXPECT_EQ(coco["info"]["contains"], "kept web + kept synthetic + human (not dropped)");
   ASSERT_EQ(coco["images"].size(), 1u);
-  EXPECT_EQ(coco["images"][0]["file_name"], (fs::absolute(coco_images()) / "000000006818.jpg").string());
+  EXPECT_EQ(coco["images"][0]["file_name"],
+            (fs::absolute(coco_images()) / "000000006818.jpg").string());
   EXPECT_EQ(coco["annotations"].size(), 3u);
 }
 

@@ -24,7 +24,8 @@ std::uint32_t crc32(const std::string& bytes) {
 }
 
 std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
 }
 
 // A PNG that claims 30000 × 30000 pixels (900 MP): a decompression bomb by its header alone.
@@ -78,15 +79,15 @@ class BadInput : public ::testing::Test {
 TEST_F(BadInput, ImagesThatAreMissingEmptyTruncatedNotImagesEnormousOrOutside) {
   write_file(dir_ / "list.csv",
              "image,caption\n"
-             "good.jpg,a good pair\n"           // line 2
-             "missing.jpg,no such file\n"       // line 3
-             "empty.jpg,zero bytes\n"           // line 4
-             "truncated.jpg,half a jpeg\n"      // line 5
-             "not_image.jpg,an html page\n"     // line 6
-             "huge.png,a bomb\n"                // line 7
-             "link_out.jpg,symlink out\n"       // line 8
-             "folder.jpg,a folder\n"            // line 9
-             "good2.jpg,another good pair\n"    // line 10
+             "good.jpg,a good pair\n"         // line 2
+             "missing.jpg,no such file\n"     // line 3
+             "empty.jpg,zero bytes\n"         // line 4
+             "truncated.jpg,half a jpeg\n"    // line 5
+             "not_image.jpg,an html page\n"   // line 6
+             "huge.png,a bomb\n"              // line 7
+             "link_out.jpg,symlink out\n"     // line 8
+             "folder.jpg,a folder\n"          // line 9
+             "good2.jpg,another good pair\n"  // line 10
              "good.jpg,second caption of a good image\n");
   Result<ImportReport> r = run(dir_ / "list.csv");
   ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -110,7 +111,8 @@ TEST_F(BadInput, ImagesThatAreMissingEmptyTruncatedNotImagesEnormousOrOutside) {
 }
 
 TEST_F(BadInput, EnormousImageIsRefusedFromItsHeader) {
-  write_file(dir_ / "one.jsonl", R"({"image": "huge.png", "caption": "a bomb"})" "\n");
+  write_file(dir_ / "one.jsonl", R"({"image": "huge.png", "caption": "a bomb"})"
+                                 "\n");
   Result<ImportReport> r = run(dir_ / "one.jsonl");
   ASSERT_TRUE(r.is_ok());
   ASSERT_EQ(r->skipped.size(), 1u);
@@ -137,7 +139,8 @@ TEST_F(BadInput, CaptionsThatAreNotUtf8) {
   options.dataset_root = coco_images();
   Result<ImportReport> r = import_dataset(*project_, import_data() / "latin1_caption.csv", options);
   ASSERT_TRUE(r.is_ok());
-  EXPECT_TRUE(has_skip(r->skipped, "latin1_caption.csv line 2", "not valid UTF-8 (bad byte at offset 3)"))
+  EXPECT_TRUE(
+      has_skip(r->skipped, "latin1_caption.csv line 2", "not valid UTF-8 (bad byte at offset 3)"))
       << dump(r->skipped);
   EXPECT_TRUE(has_skip(r->skipped, "line 4", "not valid UTF-8"));
   ASSERT_EQ(all_pairs(*project_).size(), 1u);
@@ -161,7 +164,8 @@ TEST_F(BadInput, DuplicateEntries) {
   ASSERT_TRUE(r.is_ok());
   ASSERT_EQ(r->skipped.size(), 1u);
   EXPECT_EQ(r->skipped[0].where, "duplicates.csv line 3");
-  EXPECT_NE(r->skipped[0].reason.find("duplicate entry: the same image and caption as duplicates.csv line 2"),
+  EXPECT_NE(r->skipped[0].reason.find(
+                "duplicate entry: the same image and caption as duplicates.csv line 2"),
             std::string::npos);
   EXPECT_EQ(r->counts.captions_added, 2);
 }
@@ -175,11 +179,13 @@ TEST_F(BadInput, MalformedCsvImportsItsSoundLines) {
   EXPECT_EQ(r->skipped.size(), 4u);
   const std::string report = project_->import_runs()->at(0).report;
   EXPECT_NE(report.find("malformed.csv line 3, column 32:"), std::string::npos) << report;
-  EXPECT_NE(report.find("malformed.csv line 7, column 18: quoted field is never closed"), std::string::npos);
+  EXPECT_NE(report.find("malformed.csv line 7, column 18: quoted field is never closed"),
+            std::string::npos);
 }
 
 TEST_F(BadInput, ImageCheckLevels) {
-  write_file(dir_ / "g.csv", "image,caption\ntruncated.jpg,half\nempty.jpg,nothing\ngood.jpg,fine\n");
+  write_file(dir_ / "g.csv",
+             "image,caption\ntruncated.jpg,half\nempty.jpg,nothing\ngood.jpg,fine\n");
   for (ImageCheck check : {ImageCheck::kNone, ImageCheck::kHeader, ImageCheck::kDecode}) {
     ScratchDir other;
     auto project = open_project(other / "p.capfilt");

@@ -85,7 +85,8 @@ TEST(ImportCrash, SigkillMidImportLeavesWholeBatchesAndARerunCompletesIt) {
   int status = 0;
   waitpid(child, &status, 0);
   close(progress_pipe[0]);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the import finished before the kill";
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the import finished before the kill";
 
   EXPECT_EQ(integrity_check(project_file), "ok");
   auto project = open_project(project_file);

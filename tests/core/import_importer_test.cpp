@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "core/importer.h"
@@ -159,7 +158,8 @@ TEST(Importer, EveryLayoutOfTheCocoSubsetGivesTheSamePairs) {
     csv += file + ",\"" + quoted + "\"\n";
   }
   for (const auto& [file, list] : sentences) {
-    karpathy["images"].push_back({{"filepath", ""}, {"filename", file}, {"split", "train"}, {"sentences", list}});
+    karpathy["images"].push_back(
+        {{"filepath", ""}, {"filename", file}, {"split", "train"}, {"sentences", list}});
   }
   write_file(dir / "karpathy.json", karpathy.dump());
   write_file(dir / "pairs.jsonl", jsonl);
@@ -172,7 +172,8 @@ TEST(Importer, EveryLayoutOfTheCocoSubsetGivesTheSamePairs) {
     write_file((dir / "folder" / file).replace_extension(".txt"), lines);
   }
 
-  for (const fs::path& dataset : {dir / "karpathy.json", dir / "pairs.jsonl", dir / "pairs.csv", dir / "folder"}) {
+  for (const fs::path& dataset :
+       {dir / "karpathy.json", dir / "pairs.jsonl", dir / "pairs.csv", dir / "folder"}) {
     auto project = open_project(dir / (dataset.filename().string() + ".capfilt"));
     ImportOptions o;
     o.dataset_root = dataset.filename() == "folder" ? fs::path() : coco_images();

@@ -1,4 +1,5 @@
-// The dataset readers on real and hand-made files: what they read, and where they say a bad entry is.
+// The dataset readers on real and hand-made files: what they read, and where they say a bad entry
+// is.
 
 #include <gtest/gtest.h>
 
@@ -53,7 +54,8 @@ TEST(ReadKarpathy, JoinsFolderAndFileAndKeepsSplit) {
 
 TEST(ReadBlipJson, CaptionIsTextOrList) {
   ScratchDir dir;
-  write_file(dir / "b.json", R"([{"image":"a.jpg","caption":"one"},{"image":"b.jpg","caption":["x","y"]},
+  write_file(dir / "b.json",
+             R"([{"image":"a.jpg","caption":"one"},{"image":"b.jpg","caption":["x","y"]},
     {"image":"c.jpg","caption":7},{"caption":"no image"}])");
   ASSERT_EQ(detect_format(dir / "b.json").value(), DatasetFormat::kBlipJson);
   Result<DatasetContents> c = read_blip_json(dir / "b.json");
@@ -103,7 +105,8 @@ TEST(ReadCsv, MalformedRecordsAreSkippedWithLineAndColumn) {
   for (const auto& r : c->records) captions.push_back(r.caption);
   EXPECT_EQ(captions, (std::vector<std::string>{"good line one", "good line after the bad ones",
                                                 "line inside the unclosed quote"}));
-  EXPECT_TRUE(has_skip(c->skipped, "line 3", "line 3, column 32: unexpected character ' ' after a closing quote"))
+  EXPECT_TRUE(has_skip(c->skipped, "line 3",
+                       "line 3, column 32: unexpected character ' ' after a closing quote"))
       << dump(c->skipped);
   EXPECT_TRUE(has_skip(c->skipped, "line 4", "line 4, column 26: quote inside an unquoted field"))
       << dump(c->skipped);
@@ -135,9 +138,11 @@ TEST(ReadJsonl, BadLinesLoseOnlyThemselves) {
   ASSERT_TRUE(c.is_ok());
   std::vector<std::string> captions;
   for (const auto& r : c->records) captions.push_back(r.caption);
-  EXPECT_EQ(captions, (std::vector<std::string>{"line one is fine", "two", "captions", "line seven is fine"}));
+  EXPECT_EQ(captions, (std::vector<std::string>{"line one is fine", "two", "captions",
+                                                "line seven is fine"}));
   EXPECT_EQ(c->records.back().where, "mixed.jsonl line 7");
-  EXPECT_TRUE(has_skip(c->skipped, "mixed.jsonl line 3", "mixed.jsonl line 3, column 38: malformed JSON"))
+  EXPECT_TRUE(
+      has_skip(c->skipped, "mixed.jsonl line 3", "mixed.jsonl line 3, column 38: malformed JSON"))
       << dump(c->skipped);
   EXPECT_TRUE(has_skip(c->skipped, "line 5", "needs an \"image\" path and a \"caption\""));
   EXPECT_TRUE(has_skip(c->skipped, "line 6", "caption is a number"));

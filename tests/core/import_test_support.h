@@ -21,9 +21,15 @@ namespace capfilt::core::test {
 
 namespace fs = std::filesystem;
 
-inline fs::path coco_dir() { return fs::path(capfilt::test::kTestDataDir) / "coco-cc-by"; }
-inline fs::path coco_images() { return coco_dir() / "images"; }
-inline fs::path import_data() { return fs::path(capfilt::test::kTestDataDir) / "import"; }
+inline fs::path coco_dir() {
+  return fs::path(capfilt::test::kTestDataDir) / "coco-cc-by";
+}
+inline fs::path coco_images() {
+  return coco_dir() / "images";
+}
+inline fs::path import_data() {
+  return fs::path(capfilt::test::kTestDataDir) / "import";
+}
 
 // A fresh folder under the build's scratch folder, removed with its content at the end.
 class ScratchDir {
@@ -86,7 +92,8 @@ inline std::multiset<NamedPair> named_pairs(db::Project& project) {
 // (content hash, caption): the same pairs even when the image was renamed (WebDataset keys).
 inline std::multiset<NamedPair> content_pairs(db::Project& project) {
   std::multiset<NamedPair> out;
-  for (const db::PairRow& row : all_pairs(project)) out.insert({row.image.content_hash, row.caption.text});
+  for (const db::PairRow& row : all_pairs(project))
+    out.insert({row.image.content_hash, row.caption.text});
   return out;
 }
 
@@ -98,9 +105,11 @@ inline std::string trim_for_test(const std::string& s) {
 
 // True when some skipped entry's location and reason contain the given fragments.
 template <typename Entries>
-bool has_skip(const Entries& skipped, const std::string& where_part, const std::string& reason_part) {
+bool has_skip(const Entries& skipped, const std::string& where_part,
+              const std::string& reason_part) {
   return std::any_of(skipped.begin(), skipped.end(), [&](const auto& s) {
-    return s.where.find(where_part) != std::string::npos && s.reason.find(reason_part) != std::string::npos;
+    return s.where.find(where_part) != std::string::npos &&
+           s.reason.find(reason_part) != std::string::npos;
   });
 }
 

@@ -84,7 +84,8 @@ TEST(WebDatasetImport, ExtractsSamplesAndRefusesEscapingMembers) {
   EXPECT_EQ(named_pairs(*project), expected);
   EXPECT_EQ(read_file(dir / "dataset/shard-00000/000000000.jpg"), jpeg);
   EXPECT_TRUE(fs::exists(dir / "dataset/shard-00000/sub/000000004.jpg"));
-  for (const auto& row : all_pairs(*project)) EXPECT_EQ(row.image.path.rfind("shard-00000/", 0), 0u);
+  for (const auto& row : all_pairs(*project))
+    EXPECT_EQ(row.image.path.rfind("shard-00000/", 0), 0u);
 
   // A second import extracts the same files again and stores nothing twice.
   Result<ImportReport> again = import_dataset(*project, dir / "shards/shard-00000.tar", options);
@@ -96,8 +97,9 @@ TEST(WebDatasetImport, ExtractsSamplesAndRefusesEscapingMembers) {
 TEST(WebDatasetImport, TruncatedShardKeepsTheSamplesBeforeTheCut) {
   ScratchDir dir;
   const std::string jpeg = read_file(coco_images() / "000000006818.jpg");
-  write_tar(dir / "whole.tar", {{"a.txt", "first", ""}, {"a.jpg", jpeg, ""}, {"b.txt", "second", ""},
-                                {"b.jpg", jpeg, ""}});
+  write_tar(
+      dir / "whole.tar",
+      {{"a.txt", "first", ""}, {"a.jpg", jpeg, ""}, {"b.txt", "second", ""}, {"b.jpg", jpeg, ""}});
   const std::string tar = read_file(dir / "whole.tar");
   // Cut inside b.jpg's data.
   write_file(dir / "cut.tar", tar.substr(0, tar.size() - 1024 - jpeg.size() / 2));

@@ -1,8 +1,9 @@
 // Paths from datasets stay inside the dataset root: lexically and through symlinks.
 
+#include "core/path_safety.h"
+
 #include <gtest/gtest.h>
 
-#include "core/path_safety.h"
 #include "import_test_support.h"
 
 namespace capfilt::core {
@@ -18,8 +19,9 @@ TEST(NormalizeRelativePath, CleansHarmlessForms) {
 }
 
 TEST(NormalizeRelativePath, RefusesEscapes) {
-  for (const char* bad : {"../a.jpg", "a/../../a.jpg", "..", "/etc/passwd", "\\\\server\\share\\a.jpg",
-                          "C:\\Windows\\a.jpg", "c:a.jpg", "", ".", "a/"}) {
+  for (const char* bad :
+       {"../a.jpg", "a/../../a.jpg", "..", "/etc/passwd", "\\\\server\\share\\a.jpg",
+        "C:\\Windows\\a.jpg", "c:a.jpg", "", ".", "a/"}) {
     Result<std::string> r = normalize_relative_path(bad);
     EXPECT_FALSE(r.is_ok()) << bad << " -> " << (r.is_ok() ? r.value() : "");
     if (!r.is_ok()) EXPECT_EQ(r.status().code(), Status::Code::kInvalid);

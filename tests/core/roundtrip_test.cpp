@@ -26,7 +26,9 @@ TEST_P(RoundTrip, ImportExportImportGivesTheSamePairs) {
   export_options.dataset_root = coco_images();
   export_options.shard_size = 10;
   const bool shards = GetParam() == ExportFormat::kWebDataset;
-  const fs::path out = dir / (shards ? "wds" : std::string("export.") + (GetParam() == ExportFormat::kCsv ? "csv" : "json"));
+  const fs::path out =
+      dir / (shards ? "wds"
+                    : std::string("export.") + (GetParam() == ExportFormat::kCsv ? "csv" : "json"));
   Result<ExportReport> exported = export_dataset(*original, out, export_options);
   ASSERT_TRUE(exported.is_ok()) << exported.status().message();
   EXPECT_EQ(exported->pairs, 165);
@@ -48,14 +50,17 @@ TEST_P(RoundTrip, ImportExportImportGivesTheSamePairs) {
     std::multiset<std::pair<std::string, std::string>> splits_a, splits_b;
     for (const auto& r : all_pairs(*original)) splits_a.insert({r.image.path, r.image.split});
     for (const auto& r : all_pairs(*copy)) splits_b.insert({r.image.path, r.image.split});
-    if (GetParam() != ExportFormat::kBlipJson) EXPECT_EQ(splits_a, splits_b);  // BLIP JSON has no split
+    if (GetParam() != ExportFormat::kBlipJson)
+      EXPECT_EQ(splits_a, splits_b);  // BLIP JSON has no split
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, RoundTrip,
-                         ::testing::Values(ExportFormat::kBlipJson, ExportFormat::kCoco, ExportFormat::kCsv,
-                                           ExportFormat::kWebDataset),
-                         [](const auto& info) { return std::string(export_format_name(info.param)); });
+                         ::testing::Values(ExportFormat::kBlipJson, ExportFormat::kCoco,
+                                           ExportFormat::kCsv, ExportFormat::kWebDataset),
+                         [](const auto& info) {
+                           return std::string(export_format_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace capfilt::core
