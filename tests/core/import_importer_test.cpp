@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/importer.h"
 #include "import_test_support.h"
@@ -38,6 +39,9 @@ TEST(Importer, CocoSubsetIsStoredWholeAndOnce) {
   EXPECT_EQ(row.image.content_hash.size(), 16u);
   EXPECT_FALSE(row.image.split.empty());
   EXPECT_EQ(row.caption.source, db::CaptionSource::kWeb);
+  std::set<std::string> hashes;
+  for (const auto& r : rows) hashes.insert(r.image.content_hash);
+  EXPECT_EQ(hashes.size(), 33u);  // 33 different files, 33 different fingerprints
   // Captions are stored trimmed ("... cutting a cake. " in the file).
   for (const auto& r : rows) EXPECT_EQ(r.caption.text, trim_for_test(r.caption.text));
 
