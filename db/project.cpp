@@ -45,7 +45,7 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
   // Check the version before anything writes: switching to WAL would already change the file.
   auto version = internal::read_schema_version(c);
   if (!version) return version.status();
-  if (version.value() > schema_version()) return internal::migrate(c, schema_version());
+  if (version.value() > schema_version()) return internal::newer_schema(path, version.value());
   if (Status s = check_is_project(c, version.value()); !s) return s;
   auto mode = c.prepare("PRAGMA journal_mode = WAL");
   if (!mode) return mode.status();

@@ -150,6 +150,14 @@ Result<int> read_schema_version(Connection& connection) {
   return static_cast<int>(stmt->i64(0));
 }
 
+Status newer_schema(const std::string& path, int version) {
+  return Status::unsupported("project " + path + " has schema version " +
+                             std::to_string(version) +
+                             " but this build of capfilt supports up to version " +
+                             std::to_string(migrations().size()) +
+                             "; open it with a newer capfilt (the file was not modified)");
+}
+
 Status migrate(Connection& connection, int target) {
   const int newest = static_cast<int>(migrations().size());
   for (;;) {
@@ -158,12 +166,7 @@ Status migrate(Connection& connection, int target) {
     // Read inside the write lock so two processes opening one old file migrate it once.
     auto version = read_schema_version(connection);
     if (!version) return version.status();
-    if (version.value() > newest) {
-      return Status::unsupported(
-          "project " + connection.path() + " has schema version " +
-          std::to_string(version.value()) + " but this build of capfilt supports up to version " +
-          std::to_string(newest) + "; open it with a newer capfilt (the file was not modified)");
-    }
+    if (version.value() > newest) return newer_schema(connection.path(), version.value());
     if (version.value() >= target) return Status::ok();
     if (Status s = connection.exec(migrations()[version.value()]); !s) return s;
     if (Status s = connection.exec("PRAGMA user_version = " + std::to_string(version.value() + 1));

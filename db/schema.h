@@ -15,6 +15,9 @@ const std::vector<std::string>& migrations();
 // without writing, a file whose version is newer than migrations().size().
 Status migrate(Connection& connection, int target);
 
+// The refusal of a file whose schema `version` is newer than this build's.
+Status newer_schema(const std::string& path, int version);
+
 // PRAGMA user_version of the open file.
 Result<int> read_schema_version(Connection& connection);
 
