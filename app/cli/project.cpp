@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -177,6 +178,16 @@ void add_undo_command(CLI::App& app) {
   });
 }
 
+// "2026-11-27 13:05:02 UTC" from milliseconds since the epoch.
+std::string utc_time(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buffer;
+}
+
 void add_log_command(CLI::App& app) {
   auto project_path = std::make_shared<std::string>();
   auto caption = std::make_shared<int64_t>(0);
@@ -188,9 +199,9 @@ void add_log_command(CLI::App& app) {
     auto log = project->decision_log(*caption);
     ok_or_throw(log.status());
     for (const auto& e : log.value()) {
-      std::printf("#%lld caption %lld %s by %s %s at %lld%s%s\n", static_cast<long long>(e.id),
+      std::printf("#%lld caption %lld %s by %s %s at %s%s%s\n", static_cast<long long>(e.id),
                   static_cast<long long>(e.caption_id), db::to_string(e.decision),
-                  db::to_string(e.origin), e.curator.c_str(), static_cast<long long>(e.time_ms),
+                  db::to_string(e.origin), e.curator.c_str(), utc_time(e.time_ms).c_str(),
                   e.reason.empty() ? "" : (" (" + e.reason + ")").c_str(),
                   e.undone_ms ? (" [undone by " + e.undone_by + "]").c_str() : "");
     }
