@@ -209,8 +209,9 @@ NamedTensors read_pth_state_dict(const std::string& path) {
     root = torch::pickle_load(bytes);
   } catch (const c10::Error& e) {
     std::string msg = path + ": cannot read the PyTorch checkpoint: " + e.what_without_backtrace();
-    // torch.save(model.state_dict()) pickles a collections.OrderedDict, which LibTorch's unpickler
-    // only understands from 2.6 on (pytorch/pytorch#139750); older ones fail inside the pickle.
+    // torch.save(model.state_dict()) pickles a collections.OrderedDict, which some LibTorch
+    // releases' unpickler turns into None (pytorch/pytorch#100741, fixed by #139750). Debian's
+    // 1.13.1 reads it (tests/data/safetensors/ordered_dict_state_dict.pth).
     if (msg.find("GenericDict") != std::string::npos) {
       msg += " (this LibTorch cannot unpickle the OrderedDict a state dict is saved as; convert the"
              " checkpoint to safetensors with Python first)";
