@@ -306,6 +306,7 @@ void run_bench(const GlobalOptions& options, const BenchArgs& a) {
                                             a.repeats);
         std::printf("%-8s %5d %-8s %12.3f %12.3f\n", method.c_str(), batch, "cache", cached,
                     batch / cached);
+        std::fflush(stdout);
         if (a.no_uncached) continue;
         const double uncached = time_captions(
             *m, pixels, bench_options(method, a.max_length, false), a.repeats);
