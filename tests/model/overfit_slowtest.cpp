@@ -1,6 +1,7 @@
 // The tiny model learns a handful of synthetic image-caption pairs by heart with BLIP's pre-training
 // objective: all three losses fall, ITM tells matched from mismatched pairs, and greedy decoding
 // reproduces the training captions.
+// Labelled slow: about 90 s of CPU time (150 steps), above the unit suite's per-test budget.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -35,6 +36,9 @@ TEST(Overfit, TinyModelLearnsAHandfulOfSyntheticPairs) {
       std::string(capfilt::test::kResourcesDir) + "/bert-base-uncased/vocab.txt";
   if (!std::filesystem::exists(vocab)) GTEST_SKIP() << "no vocabulary at " << vocab;
   const Tokenizer tokenizer = Tokenizer::from_vocab_file(vocab);
+  // A tiny model is dominated by per-operator overhead; one thread avoids OpenMP barriers that
+  // stall whenever the CI machine's cores are busy with other work.
+  torch::set_num_threads(1);
   torch::manual_seed(3);
 
   BlipConfig config = preset("tiny");
@@ -67,10 +71,16 @@ TEST(Overfit, TinyModelLearnsAHandfulOfSyntheticPairs) {
   ASSERT_EQ(summary.history.size(), static_cast<size_t>(kSteps));
   const auto& h = summary.history;
 
-  // All three losses fall (mean of the first and last 5 steps).
-  for (auto field : {&LossValues::itc, &LossValues::itm, &LossValues::lm}) {
+  // All three losses fall (mean of the first and last 5 steps). ITM and LM fall to a fraction;
+  // ITC cannot: its soft targets keep entropy (momentum distillation, and the queue holds earlier
+  // captions of the same images, which are positives too), about log 5 here, so it must drop by a
+  // margin instead. LM's floor is label smoothing's: about 0.1 * log(30524 / 0.1) = 1.3.
+  const double itc_first = mean_of(h, 0, 5, &LossValues::itc);
+  const double itc_last = mean_of(h, kSteps - 5, kSteps, &LossValues::itc);
+  EXPECT_LT(itc_last, itc_first - 0.4) << "ITC first " << itc_first << " last " << itc_last;
+  for (auto field : {&LossValues::itm, &LossValues::lm}) {
     const double first = mean_of(h, 0, 5, field), last = mean_of(h, kSteps - 5, kSteps, field);
-    EXPECT_LT(last, 0.6 * first) << "first " << first << " last " << last;
+    EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
   }
 
   model->eval();
