@@ -22,9 +22,9 @@ std::string resource_path(const GlobalOptions& options, const std::string& relat
 void apply_runtime(const GlobalOptions& options);
 
 void add_doctor_commands(CLI::App& app, const GlobalOptions& options);    // doctor
-void add_model_commands(CLI::App& app, const GlobalOptions& options);     // train, bench
-void add_generate_commands(CLI::App& app, const GlobalOptions& options);  // caption, vqa
-void add_weights_commands(CLI::App& app, const GlobalOptions& options);   // import-weights, itm
+void add_model_commands(CLI::App& app, const GlobalOptions& options);     // demo, bench
+void add_generate_commands(CLI::App& app, const GlobalOptions& options);  // caption, itm, vqa, bench-gen.
+void add_weights_commands(CLI::App& app, const GlobalOptions& options);   // import-weights
 void add_data_commands(CLI::App& app, const GlobalOptions& options);      // import, export
 void add_image_commands(CLI::App& app, const GlobalOptions& options);     // demo-data, thumbnails, preprocess
 void add_project_commands(CLI::App& app, const GlobalOptions& options);   // project queries
