@@ -30,14 +30,7 @@ Result<DatasetContents> read_blip_json(const fs::path& file) {
       out.skipped.push_back({where, "record needs an \"image\" path and a \"caption\""});
       continue;
     }
-    std::vector<std::string> captions;
-    std::string why;
-    if (!detail::caption_strings(*caption, captions, why)) {
-      out.skipped.push_back({where, why});
-      continue;
-    }
-    const std::string split = detail::string_member(entry, "split");
-    for (std::string& c : captions) out.records.push_back({image, std::move(c), split, where});
+    detail::append_captions(entry, *caption, image, where, out);
   }
   return out;
 }

@@ -66,6 +66,18 @@ bool caption_strings(const json& value, std::vector<std::string>& out, std::stri
   return false;
 }
 
+void append_captions(const json& entry, const json& caption, const std::string& image,
+                     const std::string& where, DatasetContents& out) {
+  std::vector<std::string> captions;
+  std::string why;
+  if (!caption_strings(caption, captions, why)) {
+    out.skipped.push_back({where, why});
+    return;
+  }
+  const std::string split = string_member(entry, "split");
+  for (std::string& c : captions) out.records.push_back({image, std::move(c), split, where});
+}
+
 std::string string_member(const json& object, const char* key) {
   if (!object.is_object()) return {};
   auto it = object.find(key);

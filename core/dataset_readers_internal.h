@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dataset_record.h"
 #include "db/status.h"
 
 namespace capfilt::core::detail {
@@ -20,6 +21,11 @@ Result<nlohmann::json> parse_json(const std::string& text, const std::string& na
 // A caption field that is a string or a list of strings (BLIP writes both). Returns false, with
 // `why` filled, for any other type; an empty list gives no captions and true.
 bool caption_strings(const nlohmann::json& value, std::vector<std::string>& out, std::string& why);
+
+// Appends one record per caption in `caption` (a string or a list) for `image`, with the split
+// named by `entry`'s "split" member; a caption field of another type becomes a skipped entry.
+void append_captions(const nlohmann::json& entry, const nlohmann::json& caption,
+                     const std::string& image, const std::string& where, DatasetContents& out);
 
 // The string member `key` of `object`, or empty when absent or not a string.
 std::string string_member(const nlohmann::json& object, const char* key);
