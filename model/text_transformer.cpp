@@ -4,21 +4,10 @@
 
 #include "model/attention.h"
 #include "model/error.h"
+#include "model/layer_ops.h"
 
 namespace capfilt::model {
 namespace {
-
-torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x) {
-  return torch::linear(x, layer->weight, layer->bias);
-}
-
-torch::Tensor layer_norm(const torch::nn::LayerNorm& norm, const torch::Tensor& x, double eps) {
-  return torch::layer_norm(x, {x.size(-1)}, norm->weight, norm->bias, eps);
-}
-
-torch::nn::LayerNorm make_norm(int64_t width, double eps) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(eps));
-}
 
 // BERT initialisation: normal(0.02) weights, zero biases.
 torch::nn::Linear make_linear(int64_t in, int64_t out) {
