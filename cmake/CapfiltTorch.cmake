@@ -32,3 +32,14 @@ function(capfilt_use_torch target)
   endif()
   target_precompile_headers(${target} REUSE_FROM capfilt_torch_pch)
 endfunction()
+
+# Same for a library that hides LibTorch behind plain C++ headers (core/): Torch's include paths,
+# flags and the PCH stay private; only the link dependency reaches the library's users.
+function(capfilt_use_torch_privately target)
+  target_link_libraries(${target} PRIVATE ${TORCH_LIBRARIES})
+  target_compile_options(${target} PRIVATE ${CAPFILT_TORCH_CXX_FLAGS})
+  if(CAPFILT_WITH_CUDA)
+    target_compile_definitions(${target} PRIVATE CAPFILT_WITH_CUDA=1)
+  endif()
+  target_precompile_headers(${target} REUSE_FROM capfilt_torch_pch)
+endfunction()
