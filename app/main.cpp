@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   capfilt::app::add_data_commands(app, options);
   capfilt::app::add_image_commands(app, options);
   capfilt::app::add_project_commands(app, options);
+  capfilt::app::add_capfilt_commands(app, options);
+  capfilt::app::add_bench_capfilt_commands(app, options);
 
   try {
     app.parse(argc, argv);

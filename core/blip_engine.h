@@ -74,10 +74,18 @@ struct ModelInfo {
   std::string config_json;  // the model configuration, as the project's models table stores it
 };
 
+// The first token of texts given to the image-grounded encoder (ITM, VQA questions).
+enum class FirstToken {
+  kAuto,  // [CLS] for imported Hugging Face models (as they were trained), else [ENC] (BLIP's code)
+  kCls,
+  kEnc,
+};
+
 struct EngineOptions {
   std::string model_path;  // a capfilt checkpoint folder, a Hugging Face folder or a .pth file
   std::string vocab_path;  // vocab.txt of the tokenizer (the model's vocabulary size must match)
   std::string device = "auto";  // auto, cpu, cuda, cuda:N
+  FirstToken first_token = FirstToken::kAuto;
 };
 
 // Encoded images on the engine's device. Movable; valid only with the engine that made it.
@@ -116,6 +124,8 @@ class BlipEngine {
   Result<EncodedImages> encode_images(const std::vector<RgbImage>& images) const;
   // Decodes each file; the first that fails is the returned Status (naming the file).
   Result<EncodedImages> encode_files(const std::vector<std::string>& paths) const;
+  // The images at `rows` (indices into `images`), in that order, without encoding them again.
+  Result<EncodedImages> select(const EncodedImages& images, const std::vector<int64_t>& rows) const;
 
   // ---- Captioner ----
   // Captions of every image: result[i] holds options.num_captions captions of image i, best first

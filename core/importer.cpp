@@ -228,9 +228,9 @@ class RunningImport {
   RunningImport(db::Project& project, const fs::path& source, const ImportOptions& options)
       : project_(project), source_(source), options_(options) {}
 
-  Status begin(DatasetFormat format) {
-    Result<int64_t> run =
-        project_.begin_import(fs::absolute(source_).string(), format_name(format));
+  Status begin(DatasetFormat format, const fs::path& root) {
+    Result<int64_t> run = project_.begin_import(fs::absolute(source_).string(),
+                                                format_name(format), fs::absolute(root).string());
     if (!run) return run.status();
     report_.import_id = run.value();
     return Status::ok();
@@ -323,12 +323,12 @@ Result<ImportReport> import_dataset(db::Project& project, const fs::path& source
     if (detected) format = detected.value();
     detected_status = detected.status();
   }
-  RunningImport run(project, source, options);
-  if (Status s = run.begin(format); !s) return s;
-  if (!detected_status) return run.fail(detected_status);
-
   const fs::path root =
       options.dataset_root.empty() ? default_dataset_root(source, format) : options.dataset_root;
+  RunningImport run(project, source, options);
+  if (Status s = run.begin(format, root); !s) return s;
+  if (!detected_status) return run.fail(detected_status);
+
   WebDatasetOptions wds;
   wds.extract_root = root;
   wds.max_member_bytes = options.limits.max_file_bytes;

@@ -96,6 +96,7 @@ std::string to_json_line(const ProgressEvent& e) {
       j["text"] = e.text;
       break;
   }
+  if (!e.stage.empty()) j["stage"] = e.stage;
   if (e.step) j["step"] = *e.step;
   if (!e.metrics.empty()) {
     json m = json::object();
@@ -125,6 +126,7 @@ Result<ProgressEvent> parse_progress_line(const std::string& line) {
   str("kind", e.job_kind);
   int64("job_id", e.job_id);
   str("unit", e.unit);
+  str("stage", e.stage);
   int64("done", e.done);
   int64("total", e.total);
   if (auto it = j.find("rate"); it != j.end()) e.rate = read_number(*it);
@@ -148,7 +150,7 @@ std::string to_human_line(const ProgressEvent& e) {
                     static_cast<long long>(e.total), e.unit.c_str());
       return buf;
     case ProgressEventKind::kProgress: {
-      std::string out;
+      std::string out = e.stage.empty() ? "" : e.stage + ": ";
       if (e.step) {
         std::snprintf(buf, sizeof buf, "step %lld/%lld", static_cast<long long>(*e.step),
                       static_cast<long long>(e.total));
@@ -156,7 +158,7 @@ std::string to_human_line(const ProgressEvent& e) {
         std::snprintf(buf, sizeof buf, "%lld/%lld", static_cast<long long>(e.done),
                       static_cast<long long>(e.total));
       }
-      out = buf;
+      out += buf;
       std::snprintf(buf, sizeof buf, "  %.2f/s", e.rate);
       out += buf;
       if (e.eta_s) out += "  ETA " + duration_text(*e.eta_s);

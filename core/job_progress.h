@@ -11,6 +11,8 @@
 //   {"event":"message",   "level":"warning", "text":"image x.jpg could not be decoded: …"}
 //   {"event":"finished",  "status":"succeeded"|"failed"|"cancelled", "text":"…",
 //                          "metrics":{"web_dropped":0.21,…}}
+// A job of several stages (e.g. `capfilt demo-project`: data, import, models, capfilt) adds
+// "stage" to start/progress/message lines; each stage's "done"/"total" count that stage's units.
 // "done"/"total" count the job's unit ("images", "steps", "pairs"); "rate" is units per second
 // over the run so far; "eta_s" is absent until a rate is known. "step" and "metrics" appear where
 // the job has them (training: every loss term, lr, temperature, pairs_per_s). A job that dies
@@ -37,6 +39,7 @@ struct ProgressEvent {
   std::string job_kind;  // "capfilt", "train", "eval", …
   int64_t job_id = 0;    // the job's row in the project; 0 = none
   std::string unit;      // "images", "steps", …
+  std::string stage;     // multi-stage jobs: the stage this line belongs to; empty otherwise
   // start / progress
   int64_t done = 0;
   int64_t total = 0;

@@ -57,6 +57,17 @@ Status append_decision(Connection& c, const DecisionInput& d, int64_t now_ms) {
 
 }  // namespace
 
+namespace internal {
+
+Status append_decisions(Connection& c, const std::vector<DecisionInput>& decisions, int64_t now_ms) {
+  for (const auto& d : decisions) {
+    if (Status s = append_decision(c, d, now_ms); !s) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace internal
+
 Status Project::decide(const std::vector<DecisionInput>& decisions) {
   for (const auto& d : decisions) {
     if (d.decision == Decision::kUndecided)

@@ -131,11 +131,14 @@ Result<InsertCounts> Project::insert_pairs(const std::vector<ImageWithCaptions>&
   return counts;
 }
 
-Result<int64_t> Project::begin_import(const std::string& source_path, const std::string& format) {
+Result<int64_t> Project::begin_import(const std::string& source_path, const std::string& format,
+                                      const std::string& dataset_root) {
   Connection& c = *impl_->connection;
-  auto stmt = c.prepare("INSERT INTO imports(source_path, format, started_ms) VALUES (?1, ?2, ?3)");
+  auto stmt = c.prepare(
+      "INSERT INTO imports(source_path, format, started_ms, dataset_root) VALUES (?1, ?2, ?3, ?4)");
   if (!stmt) return stmt.status();
   stmt->bind_text(1, source_path).bind_text(2, format).bind_i64(3, impl_->clock->now_ms());
+  stmt->bind_text(4, dataset_root);
   if (Status s = c.run(stmt.value(), "recording an import"); !s) return s;
   return static_cast<int64_t>(sqlite3_last_insert_rowid(c.handle()));
 }
@@ -163,7 +166,7 @@ Result<std::vector<ImportRun>> Project::import_runs() {
   Connection& c = *impl_->connection;
   auto stmt = c.prepare(
       "SELECT id, source_path, format, status, images_added, images_skipped, captions_added, "
-      "captions_skipped, records_rejected, report, started_ms, finished_ms FROM imports "
+      "captions_skipped, records_rejected, report, started_ms, finished_ms, dataset_root FROM imports "
       "ORDER BY id");
   if (!stmt) return stmt.status();
   std::vector<ImportRun> runs;
@@ -179,10 +182,24 @@ Result<std::vector<ImportRun>> Project::import_runs() {
     r.report = stmt->text(9);
     r.started_ms = stmt->i64(10);
     r.finished_ms = stmt->i64(11);
+    r.dataset_root = stmt->text(12);
     runs.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return c.error("listing imports", rc);
   return runs;
+}
+
+Result<std::vector<std::string>> Project::dataset_roots() {
+  Connection& c = *impl_->connection;
+  auto stmt = c.prepare(
+      "SELECT dataset_root FROM imports WHERE dataset_root != '' GROUP BY dataset_root "
+      "ORDER BY max(id) DESC");
+  if (!stmt) return stmt.status();
+  std::vector<std::string> roots;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) roots.push_back(stmt->text(0));
+  if (rc != SQLITE_DONE) return c.error("listing dataset roots", rc);
+  return roots;
 }
 
 // ---- Maintenance ----

@@ -56,12 +56,16 @@ class Project {
   // (image, text, source); duplicates are counted as skipped, also within the batch.
   Result<InsertCounts> insert_pairs(const std::vector<ImageWithCaptions>& batch);
 
-  // Records the start of an import (status "running"); returns its id.
-  Result<int64_t> begin_import(const std::string& source_path, const std::string& format);
+  // Records the start of an import (status "running"); returns its id. `dataset_root` is the
+  // folder the import's relative image paths are relative to.
+  Result<int64_t> begin_import(const std::string& source_path, const std::string& format,
+                               const std::string& dataset_root = {});
   // Closes an import with its final status, counts, rejected records and report.
   Status finish_import(int64_t import_id, const std::string& status, const InsertCounts& counts,
                        int64_t records_rejected, const std::string& report);
   Result<std::vector<ImportRun>> import_runs();
+  // The distinct dataset roots of the imports, newest first: where relative image paths resolve.
+  Result<std::vector<std::string>> dataset_roots();
 
   // Calls `visit` for every pair matching `filter`, ordered by image path then caption id, from one
   // consistent snapshot. A non-ok Status from `visit` stops the walk and is returned.
@@ -91,11 +95,20 @@ class Project {
   // ---- Scores and models ----
 
   Result<int64_t> add_model(const ModelRecord& model);
+  // The id of the model whose checkpoint_path equals model.checkpoint_path, adding `model` when
+  // there is none — in one write transaction, so processes registering one model at once agree.
+  Result<int64_t> find_or_add_model(const ModelRecord& model);
   Result<ModelRecord> model(int64_t model_id);
   Result<std::vector<ModelRecord>> models();
   Status update_model_metrics(int64_t model_id, const std::string& metrics_json);
   // Inserts or replaces scores in one transaction.
   Status put_scores(const std::vector<Score>& scores);
+  // Stores one CapFilt batch in one transaction: synthetic captions (an existing identical caption
+  // is reused), scores (replacing the same model's), and for every scored web or synthetic caption
+  // an automatic decision (origin auto, curator "filter#<id> itm<threshold>") unless a curator's
+  // decision is in force or the same rule already decided it the same way. Human captions are
+  // never decided automatically. Re-running the same batch changes nothing.
+  Result<CapfiltBatchCounts> store_capfilt_batch(const CapfiltBatch& batch);
 
   // ---- Jobs ----
 

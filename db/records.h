@@ -64,6 +64,7 @@ struct ImportRun {
   std::string report;            // one line per rejected record: file, line/record, why
   int64_t started_ms = 0;
   int64_t finished_ms = 0;       // 0 while running
+  std::string dataset_root;      // folder the image paths are relative to ("" before schema 7)
 };
 
 struct ModelRecord {
@@ -156,6 +157,36 @@ struct DecisionCounts {
 struct ScoreHistogram {
   CaptionSource source = CaptionSource::kWeb;
   std::vector<int64_t> counts;
+};
+
+// What one CapFilt batch writes (Project::store_capfilt_batch): the captioner's new synthetic
+// captions, the filter's scores of every caption of the batch's images, and the automatic
+// decisions those scores propose.
+struct CapfiltCaptionScore {
+  int64_t caption_id = 0;  // an existing caption; 0 = the synthetic caption `synthetic_index`
+  int synthetic_index = -1;
+  double itm = 0;
+  double itc = 0;
+};
+
+struct CapfiltImageResult {
+  int64_t image_id = 0;
+  std::vector<std::string> synthetic;       // new captions by the captioner (duplicates skipped)
+  std::vector<CapfiltCaptionScore> scores;  // web, human and synthetic captions of the image
+};
+
+struct CapfiltBatch {
+  int64_t captioner_id = 0;  // model of the synthetic captions
+  int64_t filter_id = 0;     // model of the scores
+  double threshold = 0.5;    // ITM below it proposes drop, else keep
+  std::vector<CapfiltImageResult> images;
+};
+
+struct CapfiltBatchCounts {
+  int64_t captions_added = 0;
+  int64_t scores_written = 0;
+  int64_t decisions_written = 0;  // automatic decisions appended to the log
+  int64_t kept_by_curator = 0;    // captions left alone because a curator decided them
 };
 
 enum class JobStatus { kQueued, kRunning, kSucceeded, kFailed, kCancelled };

@@ -134,11 +134,18 @@ DROP INDEX images_by_split;
 CREATE INDEX images_by_split_path ON images(split, path);
 )sql";
 
+// 7: where an import's relative image paths point (the dataset root), so CapFilt, training and
+// the studio find the image files again.
+const char* const kImportRoot = R"sql(
+ALTER TABLE imports ADD COLUMN dataset_root TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
-                                                       kBrowseIndexes, kScoreSource, kSplitPathIndex};
+                                                       kBrowseIndexes, kScoreSource, kSplitPathIndex,
+                                                       kImportRoot};
   return kMigrations;
 }
 

@@ -134,12 +134,19 @@ BlipConfig preset(const std::string& name, int64_t image_size) {
     c.text.max_positions = 64;
     c.embed_dim = 64;
     c.queue_size = 256;
+  } else if (name == "small") {
+    // Between tiny and base, for benchmarks against the peer: 224 px, width 256, 4 + 4 layers.
+    c.vision = VisionConfig{224, 16, 256, 4, 4, 1024, 1e-6};
+    c.text.hidden = 256;
+    c.text.layers = 4;
+    c.text.heads = 4;
+    c.text.intermediate = 1024;
   } else if (name == "base") {
     c.vision = VisionConfig{224, 16, 768, 12, 12, 3072, 1e-6};
   } else if (name == "large") {
     c.vision = VisionConfig{224, 16, 1024, 24, 16, 4096, 1e-6};
   } else {
-    throw ModelError("unknown model preset '" + name + "' (expected tiny, base or large)");
+    throw ModelError("unknown model preset '" + name + "' (expected tiny, small, base or large)");
   }
   if (image_size > 0) c.vision.image_size = image_size;
   validate(c, "preset " + name);

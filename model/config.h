@@ -80,8 +80,9 @@ struct BlipConfig {
   int64_t cross_width() const { return text.encoder_width > 0 ? text.encoder_width : vision.hidden; }
 };
 
-// Presets: "tiny" (64 px, trains on 2 CPU cores in minutes), "base" (ViT-B/16 + BERT-base, 224 px
-// unless image_size > 0), "large" (ViT-L/16). Throws ModelError for an unknown name.
+// Presets: "tiny" (64 px, trains on 2 CPU cores in minutes), "small" (224 px, width 256, 4 + 4
+// layers: the benchmarks' middle size), "base" (ViT-B/16 + BERT-base, 224 px unless
+// image_size > 0), "large" (ViT-L/16). Throws ModelError for an unknown name.
 BlipConfig preset(const std::string& name, int64_t image_size = 0);
 
 const char* to_string(SharingMode mode);

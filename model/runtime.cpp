@@ -44,6 +44,23 @@ std::string blas_name_of(const std::string& path) {
   return "unknown";
 }
 
+// Debian installs each OpenBLAS build in a folder named for its threading (openblas-pthread,
+// openblas-openmp, openblas-serial); upstream builds name the library libopenblasp / libopenblaso.
+std::string blas_threading_of(const std::string& path) {
+  if (path.find("openblas-openmp") != std::string::npos ||
+      path.find("libopenblaso") != std::string::npos) {
+    return "OpenMP";
+  }
+  if (path.find("openblas-pthread") != std::string::npos ||
+      path.find("libopenblasp") != std::string::npos) {
+    return "pthreads";
+  }
+  if (path.find("openblas-serial") != std::string::npos || path.find("/blas/") != std::string::npos) {
+    return "serial";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 std::string DeviceSpec::to_string() const {
@@ -101,6 +118,7 @@ RuntimeInfo runtime_info() {
   dl_iterate_phdr(find_blas, &blas);
   info.blas_library = blas.empty() ? "" : resolve(blas);
   info.blas_name = blas_name_of(info.blas_library);
+  info.blas_threading = blas_threading_of(info.blas_library);
   info.intra_op_threads = torch::get_num_threads();
   info.hardware_threads = static_cast<int>(std::thread::hardware_concurrency());
   info.cuda_available = torch::cuda::is_available();
@@ -109,6 +127,16 @@ RuntimeInfo runtime_info() {
   info.fused_attention = true;
 #endif
   return info;
+}
+
+std::string thread_pool_warning(const RuntimeInfo& info) {
+  if (info.blas_threading != "pthreads" || info.intra_op_threads <= 1) return {};
+  return "warning: LibTorch runs " + std::to_string(info.intra_op_threads) +
+         " OpenMP threads beside the pthreads OpenBLAS (" + info.blas_library +
+         "), whose own thread pool fights them for the cores (2-4.5x slower decoding measured). "
+         "Install libopenblas0-openmp and select it: update-alternatives --set "
+         "libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 "
+         "(installer/dev.sh does both), or run with --threads 1.";
 }
 
 double measure_cpu_gemm_gflops(int n, int repeats) {

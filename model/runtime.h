@@ -27,6 +27,9 @@ struct RuntimeInfo {
   std::string torch_version;
   std::string blas_library;  // resolved path of the BLAS shared object LibTorch loaded
   std::string blas_name;     // "OpenBLAS", "reference BLAS", "MKL", ... or "unknown"
+  // How the BLAS runs in parallel: "OpenMP" (shares LibTorch's pool), "pthreads" (its own pool),
+  // "serial", or "unknown".
+  std::string blas_threading;
   int intra_op_threads = 0;
   int hardware_threads = 0;
   bool cuda_available = false;
@@ -35,6 +38,11 @@ struct RuntimeInfo {
 };
 
 RuntimeInfo runtime_info();
+
+// A warning for a curator when the BLAS keeps its own thread pool beside LibTorch's OpenMP pool
+// with more than one thread: the two pools busy-wait against each other (decoding measured 2-4.5x
+// slower). Empty when there is nothing to warn about.
+std::string thread_pool_warning(const RuntimeInfo& info);
 
 // Multiplies two n×n fp32 matrices on the CPU `repeats` times; returns GFLOP/s.
 double measure_cpu_gemm_gflops(int n = 1024, int repeats = 5);

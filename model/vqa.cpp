@@ -42,7 +42,16 @@ GenerationOutput answer_questions(const BlipImpl& model, const torch::Tensor& pi
   torch::InferenceMode guard;
   validate(options.generation);
   check_questions(questions, pixels.size(0));
-  auto image_embeds = model.encode_image(pixels);
+  return answer_questions_for_images(model, model.encode_image(pixels), questions, options);
+}
+
+GenerationOutput answer_questions_for_images(const BlipImpl& model,
+                                             const torch::Tensor& image_embeds,
+                                             const QuestionBatch& questions,
+                                             const VqaOptions& options) {
+  torch::InferenceMode guard;
+  validate(options.generation);
+  check_questions(questions, image_embeds.size(0));
   auto states = encode_questions(model, image_embeds, questions, options.first_token);
   auto mask = decoder_mask(questions, options);
   return generate_from_states(model, states, mask.defined() ? mask.to(states.device()) : mask,
@@ -54,14 +63,24 @@ AnswerRanking rank_answers(const BlipImpl& model, const torch::Tensor& pixels,
                            const torch::Tensor& answer_mask, int64_t top_k,
                            const VqaOptions& options) {
   torch::InferenceMode guard;
+  check_questions(questions, pixels.size(0));
+  return rank_answers_for_images(model, model.encode_image(pixels), questions, answer_ids,
+                                 answer_mask, top_k, options);
+}
+
+AnswerRanking rank_answers_for_images(const BlipImpl& model, const torch::Tensor& image_embeds,
+                                      const QuestionBatch& questions,
+                                      const torch::Tensor& answer_ids,
+                                      const torch::Tensor& answer_mask, int64_t top_k,
+                                      const VqaOptions& options) {
+  torch::InferenceMode guard;
   if (!answer_ids.defined() || answer_ids.dim() != 2 || answer_ids.size(0) < 1 ||
       answer_ids.size(1) < 2) {
     throw ModelError("vqa: candidate answers must be [count >= 1, length >= 2] ids");
   }
   if (top_k < 1) throw ModelError("vqa: top_k must be at least 1");
-  check_questions(questions, pixels.size(0));
+  check_questions(questions, image_embeds.size(0));
   const auto& special = model.config().text.tokens;
-  auto image_embeds = model.encode_image(pixels);
   const auto device = image_embeds.device();
   auto states = encode_questions(model, image_embeds, questions, options.first_token);
   auto mask = decoder_mask(questions, options);

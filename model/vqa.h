@@ -49,6 +49,13 @@ torch::Tensor encode_questions(const BlipImpl& model, const torch::Tensor& image
 GenerationOutput answer_questions(const BlipImpl& model, const torch::Tensor& pixels,
                                   const QuestionBatch& questions, const VqaOptions& options = {});
 
+// The same from image tokens [B, N, D] already encoded (model.encode_image), so a caller that
+// captions and answers about one image runs the image encoder once.
+GenerationOutput answer_questions_for_images(const BlipImpl& model,
+                                             const torch::Tensor& image_embeds,
+                                             const QuestionBatch& questions,
+                                             const VqaOptions& options = {});
+
 struct AnswerRanking {
   std::vector<int64_t> best;  // per question: index into the candidate list
   // [B, candidates]: log p(answer tokens incl. [SEP] | image, question); -inf for candidates not
@@ -64,6 +71,13 @@ AnswerRanking rank_answers(const BlipImpl& model, const torch::Tensor& pixels,
                            const QuestionBatch& questions, const torch::Tensor& answer_ids,
                            const torch::Tensor& answer_mask, int64_t top_k = 128,
                            const VqaOptions& options = {});
+
+// The same from image tokens already encoded.
+AnswerRanking rank_answers_for_images(const BlipImpl& model, const torch::Tensor& image_embeds,
+                                      const QuestionBatch& questions,
+                                      const torch::Tensor& answer_ids,
+                                      const torch::Tensor& answer_mask, int64_t top_k = 128,
+                                      const VqaOptions& options = {});
 
 // The seed's framing: one image [1, 3, H, W] (or image tokens via generate_from_states) and the
 // prompt ids of "question: <question> answer:" without [CLS]/[SEP]; the decoder generates the

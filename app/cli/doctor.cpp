@@ -18,6 +18,9 @@ void add_doctor_commands(CLI::App& app, const GlobalOptions& options) {
               << "LibTorch:          " << info.torch_version << "\n"
               << "BLAS:              " << info.blas_name
               << (info.blas_library.empty() ? "" : " (" + info.blas_library + ")") << "\n"
+              << "BLAS threading:    " << info.blas_threading
+              << (info.blas_threading == "OpenMP" ? " (shares LibTorch's thread pool)" : "")
+              << "\n"
               << "intra-op threads:  " << info.intra_op_threads << " of "
               << info.hardware_threads << " hardware threads\n"
               << "fused attention:   " << (info.fused_attention ? "yes" : "no (LibTorch < 2.0)")

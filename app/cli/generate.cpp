@@ -2,6 +2,7 @@
 // `capfilt bench-generate`: captions per second of greedy, beam and nucleus decoding.
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -9,17 +10,12 @@
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/blip_engine.h"
 #include "model/blip.h"
 #include "model/config.h"
 #include "model/error.h"
 #include "model/generation.h"
-#include "model/hf_import.h"
 #include "model/runtime.h"
-#include "model/scoring.h"
-#include "model/tokenizer.h"
-#include "model/vqa.h"
 
 namespace capfilt::app {
 namespace {
@@ -38,7 +34,6 @@ struct SearchArgs {
   float top_p = 0.9f;
   float repetition_penalty = 1.0f;
   uint64_t seed = 0;
-  bool no_cache = false;
 };
 
 void add_model_args(CLI::App* cmd, ModelArgs& args) {
@@ -62,7 +57,6 @@ void add_search_args(CLI::App* cmd, SearchArgs& args) {
   cmd->add_option("--top-p", args.top_p, "nucleus mass")->capture_default_str();
   cmd->add_option("--repetition-penalty", args.repetition_penalty)->capture_default_str();
   cmd->add_option("--seed", args.seed, "nucleus sampling seed")->capture_default_str();
-  cmd->add_flag("--no-cache", args.no_cache, "recompute every position at every step");
 }
 
 model::DecodingMethod parse_method(const std::string& name) {
@@ -71,66 +65,38 @@ model::DecodingMethod parse_method(const std::string& name) {
   return model::DecodingMethod::kBeamSearch;
 }
 
-model::GenerationOptions to_options(const SearchArgs& a, model::GenerationOptions o) {
-  o.method = parse_method(a.method);
+core::CaptionOptions to_caption_options(const SearchArgs& a, core::CaptionOptions o) {
+  if (!core::parse(a.method, &o.method)) throw std::runtime_error("unknown method " + a.method);
   o.num_beams = a.beams;
-  o.num_sequences = a.samples;
+  o.num_captions = a.samples;
   o.max_length = a.max_length;
   o.min_length = a.min_length;
   o.top_p = a.top_p;
   o.repetition_penalty = a.repetition_penalty;
   o.seed = a.seed;
-  o.use_cache = !a.no_cache;
   return o;
 }
 
-torch::Device to_device(const GlobalOptions& options) {
-  model::DeviceSpec spec;
-  std::string error;
-  if (!model::parse_device(options.device, &spec, &error)) throw std::runtime_error(error);
-  if (spec.kind == model::DeviceSpec::Kind::kCuda) {
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(spec.index));
-  }
-  return torch::Device(torch::kCPU);
+template <typename T>
+T value_or_throw(Result<T> result) {
+  if (!result) throw std::runtime_error(result.status().message());
+  return std::move(result).value();
 }
 
-struct Loaded {
-  model::Blip model{nullptr};
-  std::unique_ptr<model::Tokenizer> tokenizer;
-  torch::Device device{torch::kCPU};
-};
-
-Loaded load(const GlobalOptions& options, const ModelArgs& args) {
+std::unique_ptr<core::BlipEngine> open_engine(const GlobalOptions& options, const ModelArgs& args,
+                                              core::FirstToken first = core::FirstToken::kAuto) {
   apply_runtime(options);
-  Loaded l;
-  l.device = to_device(options);
-  l.model = model::load_model(args.model_path);
-  l.model->eval();
-  l.model->to(l.device);
-  const std::string vocab =
+  core::EngineOptions eo;
+  eo.model_path = args.model_path;
+  eo.vocab_path =
       args.vocab_path.empty() ? resource_path(options, "bert-base-uncased/vocab.txt") : args.vocab_path;
-  l.tokenizer = std::make_unique<model::Tokenizer>(model::Tokenizer::from_vocab_file(vocab));
-  return l;
+  eo.device = options.device;
+  eo.first_token = first;
+  return value_or_throw(core::BlipEngine::open(eo));
 }
 
-// The image decoded and preprocessed as BLIP expects: [1, 3, size, size] on the model's device.
-torch::Tensor load_pixels(const std::string& path, const Loaded& l) {
-  auto decoded = core::decode_image_file(path);
-  if (!decoded.is_ok()) throw std::runtime_error(decoded.status().message());
-  const int size = static_cast<int>(l.model->config().vision.image_size);
-  std::vector<float> chw = core::preprocess_for_blip(decoded.value(), size);
-  return torch::from_blob(chw.data(), {1, 3, size, size}, torch::kFloat).clone().to(l.device);
-}
-
-std::vector<int64_t> prompt_ids(const model::Tokenizer& tokenizer, const std::string& prompt) {
-  return prompt.empty() ? std::vector<int64_t>{} : tokenizer.encode(prompt, false);
-}
-
-void print_sequences(const model::GenerationOutput& out, const model::Tokenizer& tokenizer) {
-  for (int64_t r = 0; r < out.ids.size(0); ++r) {
-    std::printf("%s\t(log p %.3f)\n", tokenizer.decode(out.generated(r)).c_str(),
-                out.log_probs[r].item<float>());
-  }
+void print_texts(const std::vector<core::GeneratedText>& texts) {
+  for (const auto& t : texts) std::printf("%s\t(log p %.3f)\n", t.text.c_str(), t.log_prob);
 }
 
 void add_caption(CLI::App& app, const GlobalOptions& options) {
@@ -145,11 +111,11 @@ void add_caption(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--prompt", *prompt, "text the caption starts with (kept out of the output)")
       ->capture_default_str();
   cmd->callback([=, &options] {
-    Loaded l = load(options, *model_args);
-    auto o = to_options(*search, model::captioning_defaults());
-    o.prompt_ids = prompt_ids(*l.tokenizer, *prompt);
-    auto out = model::generate_captions(*l.model, load_pixels(*image, l), o);
-    print_sequences(out, *l.tokenizer);
+    auto engine = open_engine(options, *model_args);
+    auto o = to_caption_options(*search, core::beam_caption_defaults());
+    o.prompt = *prompt;
+    auto images = value_or_throw(engine->encode_files({*image}));
+    print_texts(value_or_throw(engine->caption(images, o)).front());
   });
 }
 
@@ -158,25 +124,23 @@ void add_itm(CLI::App& app, const GlobalOptions& options) {
   auto model_args = std::make_shared<ModelArgs>();
   auto image = std::make_shared<std::string>();
   auto text = std::make_shared<std::string>();
-  auto use_cls = std::make_shared<bool>(false);
+  auto first = std::make_shared<std::string>("auto");
   cmd->add_option("IMAGE", *image, "image file")->required();
   cmd->add_option("TEXT", *text, "caption to score")->required();
   add_model_args(cmd, *model_args);
-  cmd->add_flag("--cls", *use_cls, "keep [CLS] as the ITM first token (Hugging Face) instead of [ENC]");
+  cmd->add_option("--first-token", *first,
+                  "ITM's first token: auto ([CLS] for Hugging Face models, else [ENC]), cls or enc")
+      ->check(CLI::IsMember({"auto", "cls", "enc"}))
+      ->capture_default_str();
   cmd->callback([=, &options] {
-    Loaded l = load(options, *model_args);
-    model::Scorer scorer(l.model, *use_cls ? model::ItmFirstToken::kCls : model::ItmFirstToken::kEnc);
-    auto encoded = l.tokenizer->encode_batch({*text}, {true, model::Padding::kLongest, 35});
-    model::TextBatch batch{
-        torch::tensor(encoded.input_ids, torch::kLong).view({1, -1}).to(l.device),
-        torch::tensor(encoded.attention_mask, torch::kLong).view({1, -1}).to(l.device)};
-    torch::InferenceMode guard;
-    auto images = scorer.encode_images(load_pixels(*image, l));
-    std::printf("itm_probability\t%.6f\n", scorer.itm_probability(images, batch)[0].item<float>());
-    if (images.embedding.defined()) {
-      auto sim = model::Scorer::pair_similarity(images.embedding, scorer.text_embeddings(batch));
-      std::printf("itc_similarity\t%.6f\n", sim[0].item<float>());
-    }
+    const auto token = *first == "cls"   ? core::FirstToken::kCls
+                       : *first == "enc" ? core::FirstToken::kEnc
+                                         : core::FirstToken::kAuto;
+    auto engine = open_engine(options, *model_args, token);
+    auto images = value_or_throw(engine->encode_files({*image}));
+    const auto score = value_or_throw(engine->score(images, {{0, *text}})).front();
+    std::printf("itm_probability\t%.6f\n", score.itm);
+    if (!std::isnan(score.itc)) std::printf("itc_similarity\t%.6f\n", score.itc);
   });
 }
 
@@ -189,42 +153,23 @@ void add_vqa(CLI::App& app, const GlobalOptions& options) {
   auto image = std::make_shared<std::string>();
   auto question = std::make_shared<std::string>();
   auto candidates = std::make_shared<std::vector<std::string>>();
-  auto cls = std::make_shared<bool>(false);
   cmd->add_option("IMAGE", *image, "image file")->required();
   cmd->add_option("QUESTION", *question, "question")->required();
   add_model_args(cmd, *model_args);
   add_search_args(cmd, *search);
   cmd->add_option("--answers", *candidates, "rank these candidate answers instead of generating");
-  cmd->add_flag("--cls", *cls, "question starts with [CLS] (Hugging Face) instead of [ENC]");
   cmd->callback([=, &options] {
-    Loaded l = load(options, *model_args);
-    auto pixels = load_pixels(*image, l);
-    const auto& tok = *l.tokenizer;
-    if (!l.model->has_text_encoder()) {
-      // A captioner only: the seed's "question: ... answer:" framing on the decoder.
-      auto o = to_options(*search, model::vqa_defaults());
-      auto prompt = tok.encode("question: " + *question + " answer:", false);
-      print_sequences(model::answer_with_prompt(*l.model, pixels, prompt, o), tok);
-      return;
-    }
-    auto q = tok.encode_batch({*question});
-    model::QuestionBatch batch{
-        torch::tensor(q.input_ids, torch::kLong).view({1, -1}).to(l.device),
-        torch::tensor(q.attention_mask, torch::kLong).view({1, -1}).to(l.device)};
-    model::VqaOptions vo;
-    vo.generation = to_options(*search, model::vqa_defaults());
-    vo.first_token = *cls ? model::VqaFirstToken::kCls : model::VqaFirstToken::kEnc;
+    auto engine = open_engine(options, *model_args);
+    auto images = value_or_throw(engine->encode_files({*image}));
     if (candidates->empty()) {
-      print_sequences(model::answer_questions(*l.model, pixels, batch, vo), tok);
+      print_texts(value_or_throw(
+          engine->answer(images, 0, *question, to_caption_options(*search, {}))));
       return;
     }
-    auto a = tok.encode_batch(*candidates);
-    auto ids = torch::tensor(a.input_ids, torch::kLong).view({a.batch_size, a.seq_len});
-    auto mask = torch::tensor(a.attention_mask, torch::kLong).view({a.batch_size, a.seq_len});
-    auto ranking = model::rank_answers(*l.model, pixels, batch, ids, mask, 128, vo);
-    for (size_t i = 0; i < candidates->size(); ++i) {
-      std::printf("%s%s\t(log p %.3f)\n", static_cast<int64_t>(i) == ranking.best[0] ? "* " : "  ",
-                  (*candidates)[i].c_str(), ranking.log_probs[0][static_cast<int64_t>(i)].item<float>());
+    const auto ranked = value_or_throw(engine->rank_answers(images, 0, *question, *candidates));
+    for (size_t i = 0; i < ranked.size(); ++i) {
+      std::printf("%s%s\t(log p %.3f)\n", i == 0 ? "* " : "  ", ranked[i].text.c_str(),
+                  ranked[i].log_prob);
     }
   });
 }
@@ -242,21 +187,7 @@ struct BenchArgs {
   bool no_uncached = false;
 };
 
-// "small": the comparison config (width 256, 4 vision + 4 text layers, 224 px).
 model::BlipConfig bench_config(const std::string& name, int base_image_size) {
-  if (name == "small") {
-    model::BlipConfig c = model::preset("base", 224);
-    c.name = "small";
-    c.vision.hidden = 256;
-    c.vision.depth = 4;
-    c.vision.heads = 4;
-    c.vision.intermediate = 1024;
-    c.text.hidden = 256;
-    c.text.layers = 4;
-    c.text.heads = 4;
-    c.text.intermediate = 1024;
-    return c;
-  }
   return model::preset(name, name == "base" ? base_image_size : 0);
 }
 

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <system_error>
 
 #include "app/build_info.h"
@@ -25,6 +26,10 @@ std::string resource_path(const GlobalOptions& options, const std::string& relat
                            "' not found; pass --resources DIR or set CAPFILT_RESOURCES");
 }
 
-void apply_runtime(const GlobalOptions& options) { model::configure_threads(options.threads); }
+void apply_runtime(const GlobalOptions& options) {
+  model::configure_threads(options.threads);
+  const std::string warning = model::thread_pool_warning(model::runtime_info());
+  if (!warning.empty()) std::cerr << warning << "\n";
+}
 
 }  // namespace capfilt::app

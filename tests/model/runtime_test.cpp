@@ -35,5 +35,19 @@ TEST(Runtime, ReportsTheBlasLibTorchLoaded) {
   EXPECT_FALSE(info.blas_name.empty());
 }
 
+TEST(Runtime, WarnsWhenTheBlasPoolFightsLibTorchs) {
+  RuntimeInfo info;
+  info.intra_op_threads = 2;
+  info.blas_library = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3";
+  info.blas_threading = "pthreads";
+  const std::string warning = thread_pool_warning(info);
+  EXPECT_NE(warning.find("openblas-openmp"), std::string::npos) << warning;
+  info.intra_op_threads = 1;  // one LibTorch thread: nothing to fight over
+  EXPECT_TRUE(thread_pool_warning(info).empty());
+  info.intra_op_threads = 2;
+  info.blas_threading = "OpenMP";
+  EXPECT_TRUE(thread_pool_warning(info).empty());
+}
+
 }  // namespace
 }  // namespace capfilt::model

@@ -1,0 +1,23 @@
+#include "core/model_registry.h"
+
+#include <filesystem>
+
+namespace capfilt::core {
+namespace fs = std::filesystem;
+
+Result<int64_t> register_model(db::Project& project, const ModelInfo& info, const std::string& task,
+                               int64_t parent_id) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(fs::absolute(info.path), ec);
+  const std::string path = ec ? fs::absolute(info.path).lexically_normal().string()
+                              : canonical.string();
+  db::ModelRecord record;
+  record.name = fs::path(path).filename().string();
+  record.checkpoint_path = path;
+  record.config_json = info.config_json.empty() ? "{}" : info.config_json;
+  record.task = task;
+  record.parent_id = parent_id;
+  return project.find_or_add_model(record);
+}
+
+}  // namespace capfilt::core

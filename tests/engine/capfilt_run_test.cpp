@@ -1,0 +1,346 @@
+// CapFilt over a small demo project with a tiny (untrained) BLIP: what one run writes, what a re-run
+// leaves alone, a run killed with SIGKILL and resumed, two shards in two processes at once, a
+// corrupt image, and the refusals. Every test process has its own scratch folder (ctest runs each
+// case in its own process), and the parent never runs Torch with more than one thread before it
+// forks, so the children's OpenMP starts clean.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "core/blip_engine.h"
+#include "core/capfilt_run.h"
+#include "core/demo_data.h"
+#include "core/importer.h"
+#include "core/model_registry.h"
+#include "db/project.h"
+#include "model/config.h"
+#include "model/hf_import.h"
+#include "test_paths.h"
+
+namespace capfilt::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kVocab = std::string(test::kResourcesDir) + "/bert-base-uncased/vocab.txt";
+
+// One row of a project as CapFilt leaves it.
+struct Row {
+  std::string source, text, decision;
+  double itm = -1;
+};
+using Snapshot = std::map<std::string, std::vector<Row>>;  // by image path
+
+class CapfiltRunTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = test::kScratchDir + "/capfilt-run";
+    fs::remove_all(root_);
+    DemoDataOptions demo;
+    demo.count = 24;
+    demo.image_size = 64;
+    demo.seed = 5;
+    ASSERT_TRUE(generate_demo_data(root_ + "/data", demo).is_ok());
+    torch::manual_seed(0);
+    model::Blip blip(model::preset("tiny"));
+    model::save_checkpoint(blip, root_ + "/model");
+  }
+
+  // A fresh project with the demo's web and human training pairs.
+  std::unique_ptr<db::Project> make_project(const std::string& name) {
+    const std::string path = root_ + "/" + name + ".capfilt";
+    fs::remove(path);
+    auto project = db::Project::open(path);
+    EXPECT_TRUE(project.is_ok());
+    ImportOptions web;
+    web.source = db::CaptionSource::kWeb;
+    EXPECT_TRUE(import_dataset(*project.value(), root_ + "/data/web_train.json", web).is_ok());
+    ImportOptions human;
+    human.source = db::CaptionSource::kHuman;
+    EXPECT_TRUE(import_dataset(*project.value(), root_ + "/data/human_train.json", human).is_ok());
+    return std::move(project).value();
+  }
+
+  static std::unique_ptr<db::Project> reopen(const std::string& name) {
+    return db::Project::open(root_ + "/" + name + ".capfilt").value();
+  }
+
+  static std::unique_ptr<BlipEngine> engine() {
+    auto e = BlipEngine::open({root_ + "/model", kVocab, "cpu"});
+    EXPECT_TRUE(e.is_ok()) << e.status().message();
+    return std::move(e).value();
+  }
+
+  static CapfiltRunOptions options() {
+    CapfiltRunOptions o;
+    o.caption.method = CaptionMethod::kGreedy;  // the same captions whatever the batches
+    o.caption.max_length = 12;
+    o.caption.min_length = 4;
+    o.batch_images = 4;
+    o.loader_workers = 1;
+    return o;
+  }
+
+  static CapfiltModels models(db::Project& project, const BlipEngine& engine) {
+    CapfiltModels m;
+    m.captioner = m.filter = &engine;
+    m.captioner_id = register_model(project, engine.info(), "captioner").value();
+    m.filter_id = m.captioner_id;
+    return m;
+  }
+
+  static Snapshot snapshot(db::Project& project, int64_t filter_id) {
+    Snapshot s;
+    db::PairFilter f;
+    f.score_model_id = filter_id;
+    EXPECT_TRUE(project
+                    .for_each_pair(f,
+                                   [&](const db::PairRow& r) {
+                                     s[r.image.path].push_back({db::to_string(r.caption.source),
+                                                                r.caption.text,
+                                                                db::to_string(r.decision),
+                                                                r.itm.value_or(-1)});
+                                     return Status::ok();
+                                   })
+                    .is_ok());
+    return s;
+  }
+
+  static void expect_same(const Snapshot& a, const Snapshot& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [path, rows] : a) {
+      const auto& other = b.at(path);
+      ASSERT_EQ(rows.size(), other.size()) << path;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].source, other[i].source) << path;
+        EXPECT_EQ(rows[i].text, other[i].text) << path;
+        EXPECT_EQ(rows[i].decision, other[i].decision) << path << " " << rows[i].text;
+        EXPECT_NEAR(rows[i].itm, other[i].itm, 1e-4) << path << " " << rows[i].text;
+      }
+    }
+  }
+
+  // Runs CapFilt on project `name` in a child process (no Torch state is shared with it).
+  static pid_t run_in_child(const std::string& name, int shard_index, int shard_count) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      auto project = reopen(name);
+      auto e = engine();
+      CapfiltRunOptions o = options();
+      o.batch_images = 2;
+      o.shard_index = shard_index;
+      o.shard_count = shard_count;
+      auto report = run_capfilt(*project, models(*project, *e), o);
+      _exit(report.is_ok() ? 0 : 1);
+    }
+    return pid;
+  }
+
+  static int64_t count_scores(const std::string& name) {
+    auto project = reopen(name);
+    int64_t n = 0;
+    project->for_each_pair({}, [&](const db::PairRow& r) {
+      n += r.itm.has_value();
+      return Status::ok();
+    });
+    return n;
+  }
+
+  static inline std::string root_;
+};
+
+TEST_F(CapfiltRunTest, OneSyntheticCaptionOneScoreAndOneAutomaticDecisionEach) {
+  auto project = make_project("once");
+  auto e = engine();
+  const CapfiltModels m = models(*project, *e);
+  auto report = run_capfilt(*project, m, options());
+  ASSERT_TRUE(report.is_ok()) << report.status().message();
+  EXPECT_TRUE(report->failures.empty());
+  EXPECT_FALSE(report->cancelled);
+  EXPECT_EQ(report->images_processed, report->images_in_scope);
+
+  const Snapshot s = snapshot(*project, m.filter_id);
+  EXPECT_EQ(static_cast<int64_t>(s.size()), report->images_in_scope);
+  int64_t captions = 0, non_human = 0;
+  for (const auto& [path, rows] : s) {
+    int synthetic = 0;
+    for (const auto& r : rows) {
+      ++captions;
+      synthetic += r.source == "synthetic";
+      EXPECT_GE(r.itm, 0.0) << path << ": every caption is scored";
+      if (r.source == "human") {
+        EXPECT_EQ(r.decision, "undecided") << "human captions are never decided automatically";
+      } else {
+        ++non_human;
+        EXPECT_EQ(r.decision, r.itm < 0.5 ? "drop" : "keep") << path << " " << r.text;
+      }
+    }
+    EXPECT_EQ(synthetic, 1) << path;
+  }
+  EXPECT_EQ(report->counts.scores_written, captions);
+  EXPECT_EQ(report->counts.decisions_written, non_human);
+  auto log = project->decision_log();
+  ASSERT_TRUE(log.is_ok());
+  EXPECT_EQ(static_cast<int64_t>(log->size()), non_human);
+  for (const auto& entry : log.value()) EXPECT_EQ(entry.origin, db::DecisionOrigin::kAuto);
+  EXPECT_TRUE(project->check().is_ok());
+
+  // A second run with the same models finds everything done and writes nothing.
+  auto again = run_capfilt(*project, m, options());
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->images_processed, 0);
+  EXPECT_EQ(again->images_already_done, report->images_in_scope);
+  EXPECT_EQ(again->counts.decisions_written, 0);
+  EXPECT_EQ(project->decision_log()->size(), log->size());
+}
+
+TEST_F(CapfiltRunTest, ACuratorsDecisionSurvivesARerun) {
+  auto project = make_project("curator");
+  auto e = engine();
+  CapfiltModels m = models(*project, *e);
+  ASSERT_TRUE(run_capfilt(*project, m, options()).is_ok());
+  // The curator overrides the filter on one web caption.
+  db::PairFilter web;
+  web.sources = {db::CaptionSource::kWeb};
+  db::PageRequest request;
+  request.filter = web;
+  request.limit = 1;
+  auto page = project->page(request);
+  ASSERT_TRUE(page.is_ok() && !page->rows.empty());
+  const db::PairRow chosen = page->rows[0];
+  const db::Decision override_to =
+      chosen.decision == db::Decision::kKeep ? db::Decision::kDrop : db::Decision::kKeep;
+  ASSERT_TRUE(project->decide({{chosen.caption_id, override_to, db::DecisionOrigin::kCurator,
+                                "ada", "looked at it"}})
+                  .is_ok());
+
+  // A new threshold makes the filter propose again for every caption, but not this one.
+  CapfiltRunOptions o = options();
+  o.threshold = override_to == db::Decision::kKeep ? 1.0 : 0.0;  // proposes the opposite
+  torch::manual_seed(1);
+  model::Blip other(model::preset("tiny"));
+  model::save_checkpoint(other, root_ + "/other-filter");
+  auto other_engine = BlipEngine::open({root_ + "/other-filter", kVocab, "cpu"}).value();
+  m.filter = other_engine.get();
+  m.filter_id = register_model(*project, other_engine->info(), "filter").value();
+  auto report = run_capfilt(*project, m, o);
+  ASSERT_TRUE(report.is_ok()) << report.status().message();
+  EXPECT_GE(report->counts.kept_by_curator, 1);
+  auto after = project->pair(chosen.caption_id);
+  ASSERT_TRUE(after.is_ok());
+  EXPECT_EQ(after->decision, override_to);
+  EXPECT_TRUE(project->check().is_ok());
+}
+
+TEST_F(CapfiltRunTest, AKilledRunResumesToTheRowsOfAnUninterruptedOne) {
+  auto killed = make_project("killed");
+  auto whole = make_project("whole");
+  killed.reset();
+  whole.reset();
+  const pid_t child = run_in_child("killed", 0, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (count_scores("killed") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+
+  auto project = reopen("killed");
+  EXPECT_TRUE(project->check().is_ok());
+  auto e = engine();
+  const CapfiltModels m = models(*project, *e);
+  auto resumed = run_capfilt(*project, m, options());
+  ASSERT_TRUE(resumed.is_ok());
+  EXPECT_GT(resumed->images_already_done, 0);
+  EXPECT_LT(resumed->images_processed, resumed->images_in_scope);
+
+  auto reference = reopen("whole");
+  const CapfiltModels mr = models(*reference, *e);
+  ASSERT_TRUE(run_capfilt(*reference, mr, options()).is_ok());
+  expect_same(snapshot(*project, m.filter_id), snapshot(*reference, mr.filter_id));
+  EXPECT_EQ(project->decision_log()->size(), reference->decision_log()->size());
+}
+
+TEST_F(CapfiltRunTest, TwoShardsInTwoProcessesEqualOneRun) {
+  make_project("sharded").reset();
+  auto whole = make_project("unsharded");
+  const pid_t a = run_in_child("sharded", 0, 2);
+  const pid_t b = run_in_child("sharded", 1, 2);
+  int sa = 0, sb = 0;
+  waitpid(a, &sa, 0);
+  waitpid(b, &sb, 0);
+  ASSERT_TRUE(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+  ASSERT_TRUE(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+
+  auto sharded = reopen("sharded");
+  auto e = engine();
+  const CapfiltModels ms = models(*sharded, *e);
+  const CapfiltModels mw = models(*whole, *e);
+  EXPECT_EQ(ms.filter_id, 1) << "both processes registered the model once";
+  ASSERT_TRUE(run_capfilt(*whole, mw, options()).is_ok());
+  expect_same(snapshot(*sharded, ms.filter_id), snapshot(*whole, mw.filter_id));
+  EXPECT_TRUE(sharded->check().is_ok());
+}
+
+TEST_F(CapfiltRunTest, ACorruptImageIsReportedAndSkipped) {
+  auto project = make_project("corrupt");
+  // Break the image of the first pair after the import.
+  db::PageRequest request;
+  request.limit = 1;
+  request.sort = db::PairSort::kPath;
+  const std::string broken = project->page(request)->rows[0].image.path;
+  std::ofstream(root_ + "/data/" + broken, std::ios::trunc) << "not a png";
+  auto e = engine();
+  auto report = run_capfilt(*project, models(*project, *e), options());
+  ASSERT_TRUE(report.is_ok()) << report.status().message();
+  ASSERT_EQ(report->failures.size(), 1u);
+  EXPECT_EQ(report->failures[0].image, broken);
+  EXPECT_FALSE(report->failures[0].why.empty());
+  EXPECT_EQ(report->images_processed, report->images_in_scope - 1);
+  // The next run tries the broken image again, and only it.
+  auto again = run_capfilt(*project, models(*project, *e), options());
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->failures.size(), 1u);
+  EXPECT_EQ(again->images_already_done, report->images_in_scope - 1);
+}
+
+TEST_F(CapfiltRunTest, RefusesBadOptionsAndModelsInTheWrongRole) {
+  int i = 0, n = 0;
+  EXPECT_FALSE(parse_shard("3/2", &i, &n).is_ok());
+  EXPECT_FALSE(parse_shard("1/0", &i, &n).is_ok());
+  EXPECT_FALSE(parse_shard("a/b", &i, &n).is_ok());
+  EXPECT_TRUE(parse_shard("1/2", &i, &n).is_ok());
+  EXPECT_EQ(i, 1);
+  EXPECT_EQ(n, 2);
+
+  auto e = engine();
+  CapfiltModels m;
+  m.captioner = m.filter = e.get();
+  m.captioner_id = m.filter_id = 1;
+  CapfiltRunOptions o = options();
+  o.threshold = 1.5;
+  EXPECT_NE(validate(o, m).message().find("threshold"), std::string::npos);
+
+  model::BlipConfig filter_only = model::preset("tiny");
+  filter_only.components.text_decoder = false;
+  model::save_checkpoint(model::Blip(filter_only), root_ + "/filter-only");
+  auto filter = BlipEngine::open({root_ + "/filter-only", kVocab, "cpu"});
+  ASSERT_TRUE(filter.is_ok()) << filter.status().message();
+  m.captioner = filter.value().get();
+  const Status wrong = validate(options(), m);
+  EXPECT_FALSE(wrong.is_ok());
+  EXPECT_NE(wrong.message().find("cannot be the captioner"), std::string::npos) << wrong.message();
+}
+
+}  // namespace
+}  // namespace capfilt::core
