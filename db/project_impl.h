@@ -1,13 +1,29 @@
 #pragma once
 // Internal to db/: what a Project holds, shared by the files that implement its methods.
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "db/clock.h"
 #include "db/project.h"
 #include "db/sqlite.h"
 
 namespace capfilt::db {
+
+namespace internal {
+
+// The caption ids matching the last full-text query, in the connection's temporary table
+// capfilt_match (id INTEGER PRIMARY KEY): pages of one search at any depth check each row against
+// it instead of re-running the FTS5 query. Captions are only ever added (their text never
+// changes), so ids above `upto` are all the cache can miss.
+struct MatchCache {
+  bool table_created = false;
+  std::string query;  // empty: nothing cached
+  int64_t upto = 0;   // the largest caption id the cached matches cover
+};
+
+}  // namespace internal
 
 class Project::Impl {
  public:
@@ -17,6 +33,7 @@ class Project::Impl {
   std::unique_ptr<internal::Connection> connection;
   SystemClock system_clock;  // used when no clock was passed in
   const Clock* clock;
+  internal::MatchCache matches;
 };
 
 namespace internal {

@@ -1,0 +1,352 @@
+// Pages at any depth: keyset (seek) paging over covering indexes, positions, and counts.
+//
+// A page is read in two steps. First the keys: (sort key, caption id) of the rows wanted, walked
+// in order from an index that holds the key, the id and every column the filter tests. A filter
+// naming decisions and sources becomes one walk per (source, decision) — each an index range in
+// key order — merged by SQLite (a compound SELECT with ORDER BY merges its arms; nothing is
+// sorted). Then the full rows of that page alone, by caption id.
+
+#include <algorithm>
+
+#include "db/project.h"
+#include "db/project_impl.h"
+#include "db/query.h"
+
+namespace capfilt::db {
+
+using internal::Connection;
+using internal::Query;
+using internal::ReadTransaction;
+using internal::Stmt;
+
+namespace {
+
+bool is_score_sort(PairSort sort) { return sort == PairSort::kItm || sort == PairSort::kItc; }
+
+// Pairs join the score model's scores inner when the scores must exist (a score range or order).
+bool scored_only(const PageRequest& r) {
+  return internal::has_score_range(r.filter) || is_score_sort(r.sort);
+}
+
+template <typename E>
+std::vector<E> or_all(const std::vector<E>& values, std::initializer_list<E> all) {
+  return values.empty() ? std::vector<E>(all) : values;
+}
+const std::initializer_list<Decision> kAllDecisions = {Decision::kUndecided, Decision::kKeep,
+                                                       Decision::kDrop};
+const std::initializer_list<CaptionSource> kAllSources = {
+    CaptionSource::kWeb, CaptionSource::kSynthetic, CaptionSource::kHuman};
+
+// Refreshes the temporary table of caption ids that match the filter's text query.
+Status refresh_matches(Connection& c, internal::MatchCache& m, const PairFilter& f) {
+  if (f.text_query.empty()) return Status::ok();
+  if (!m.table_created) {
+    if (Status s = c.exec("CREATE TEMP TABLE IF NOT EXISTS capfilt_match(id INTEGER PRIMARY KEY)");
+        !s)
+      return s;
+    m.table_created = true;
+  }
+  auto newest = c.prepare("SELECT coalesce(max(id), 0) FROM captions");
+  if (!newest) return newest.status();
+  int rc = newest->step();
+  if (rc != SQLITE_ROW) return c.error("reading the newest caption", rc);
+  const int64_t upto = newest->i64(0);
+  newest = Stmt();
+  if (m.query != f.text_query) {
+    m.query.clear();
+    m.upto = 0;
+    if (Status s = c.exec("DELETE FROM temp.capfilt_match"); !s) return s;
+  }
+  if (upto <= m.upto && !m.query.empty()) return Status::ok();
+  auto fill = c.prepare(
+      "INSERT OR IGNORE INTO temp.capfilt_match(id) SELECT rowid FROM captions_fts "
+      "WHERE captions_fts MATCH ?1 AND rowid > ?2 AND rowid <= ?3");
+  if (!fill) return fill.status();
+  fill->bind_text(1, f.text_query).bind_i64(2, m.upto).bind_i64(3, upto);
+  rc = fill->step();
+  if (rc != SQLITE_DONE) return internal::query_error(c, f, "searching captions", rc);
+  m.query = f.text_query;
+  m.upto = upto;
+  return Status::ok();
+}
+
+// Conditions on a scores row s beyond its model, source and decision.
+void add_score_conditions(Query& q, const PairFilter& f) {
+  internal::add_range(q, "s.itm", f.itm_min, f.itm_max);
+  internal::add_range(q, "s.itc", f.itc_min, f.itc_max);
+  if (!f.split.empty()) {
+    q.add(" AND EXISTS (SELECT 1 FROM captions c JOIN images i ON i.id = c.image_id "
+          "WHERE c.id = s.caption_id AND i.split = ");
+    q.text(f.split);
+    q.add(")");
+  }
+  if (!f.text_query.empty()) q.add(" AND s.caption_id IN (SELECT id FROM temp.capfilt_match)");
+}
+
+// Conditions on a captions row c beyond its source and decision. `images_joined`: images i is in
+// the FROM clause already.
+void add_caption_conditions(Query& q, const PairFilter& f, int64_t model, bool scored,
+                            bool images_joined) {
+  if (!f.split.empty()) {
+    if (images_joined) {
+      q.add(" AND i.split = ");
+    } else {
+      q.add(" AND EXISTS (SELECT 1 FROM images i WHERE i.id = c.image_id AND i.split = ");
+    }
+    q.text(f.split);
+    if (!images_joined) q.add(")");
+  }
+  if (scored) {
+    q.add(" AND EXISTS (SELECT 1 FROM scores s WHERE s.caption_id = c.id AND s.model_id = ");
+    q.integer(model);
+    internal::add_range(q, "s.itm", f.itm_min, f.itm_max);
+    internal::add_range(q, "s.itc", f.itc_min, f.itc_max);
+    q.add(")");
+  }
+  if (!f.text_query.empty()) q.add(" AND c.id IN (SELECT id FROM temp.capfilt_match)");
+}
+
+// " AND (key, id) > (?, ?)" (or < when descending) for the row-value key columns.
+void add_after(Query& q, const std::string& key, const std::string& id, PairSort sort,
+               const SortKey& after, bool descending) {
+  const char* op = descending ? " < " : " > ";
+  auto bind_key = [&] {
+    if (sort == PairSort::kPath) q.text(after.text);
+    else if (sort == PairSort::kCaptionId) q.integer(after.caption_id);
+    else q.real(after.number);
+  };
+  if (sort == PairSort::kCaptionId) {
+    q.add(" AND " + id + op);
+    q.integer(after.caption_id);
+    return;
+  }
+  if (sort == PairSort::kPath) {
+    // Across two tables a row value is not an index range; the plain bound on the path is.
+    q.add(" AND " + key + (descending ? " <= " : " >= "));
+    bind_key();
+    q.add(" AND (" + key + op);
+    bind_key();
+    q.add(" OR " + id + op);
+    q.integer(after.caption_id);
+    q.add(")");
+    return;
+  }
+  q.add(" AND (" + key + ", " + id + ")" + op + "(");
+  bind_key();
+  q.add(", ");
+  q.integer(after.caption_id);
+  q.add(")");
+}
+
+// SELECT key, caption_id ... ORDER BY key, caption_id LIMIT ? OFFSET ?: the keys of a page.
+Query keys_query(const PageRequest& r, int64_t model, bool descending,
+                 const std::optional<SortKey>& after, int64_t limit, int64_t offset) {
+  const PairFilter& f = r.filter;
+  const bool scored = scored_only(r);
+  Query q;
+  int arms = 0;
+  auto begin_arm = [&] {
+    if (arms++ > 0) q.add(" UNION ALL ");
+  };
+  if (is_score_sort(r.sort)) {
+    const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
+    auto arm = [&](const std::optional<CaptionSource>& source,
+                   const std::optional<Decision>& decision) {
+      begin_arm();
+      q.add("SELECT " + key + ", s.caption_id FROM scores s WHERE s.model_id = ");
+      q.integer(model);
+      if (source) { q.add(" AND s.source = "); q.text(to_string(*source)); }
+      if (decision) { q.add(" AND s.decision = "); q.text(to_string(*decision)); }
+      add_score_conditions(q, f);
+      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending);
+    };
+    if (f.sources.empty() && f.decisions.empty()) {
+      arm(std::nullopt, std::nullopt);  // the (model, score) index
+    } else {
+      for (CaptionSource source : or_all(f.sources, kAllSources))
+        for (Decision decision : or_all(f.decisions, kAllDecisions)) arm(source, decision);
+    }
+  } else if (r.sort == PairSort::kPath) {
+    begin_arm();
+    q.add("SELECT i.path, c.id FROM captions c JOIN images i ON i.id = c.image_id WHERE 1");
+    internal::add_in_list(q, "c.decision", f.decisions);
+    internal::add_in_list(q, "c.source", f.sources);
+    add_caption_conditions(q, f, model, scored, /*images_joined=*/true);
+    if (after) add_after(q, "i.path", "c.id", r.sort, *after, descending);
+  } else {
+    const std::string key = r.sort == PairSort::kDecidedTime ? "c.decided_ms" : "c.id";
+    auto arm = [&](const std::optional<CaptionSource>& source,
+                   const std::optional<Decision>& decision) {
+      begin_arm();
+      q.add("SELECT " + key + ", c.id FROM captions c WHERE 1");
+      if (decision) { q.add(" AND c.decision = "); q.text(to_string(*decision)); }
+      if (source) { q.add(" AND c.source = "); q.text(to_string(*source)); }
+      add_caption_conditions(q, f, model, scored, /*images_joined=*/false);
+      if (after) add_after(q, key, "c.id", r.sort, *after, descending);
+    };
+    if (r.sort == PairSort::kCaptionId && f.sources.empty() && f.decisions.empty()) {
+      arm(std::nullopt, std::nullopt);  // the table itself
+    } else {
+      // The (decision, source[, decided_ms]) indexes, each ordered by key then rowid.
+      for (Decision decision : or_all(f.decisions, kAllDecisions))
+        for (CaptionSource source : or_all(f.sources, kAllSources)) arm(source, decision);
+    }
+  }
+  q.add(descending ? " ORDER BY 1 DESC, 2 DESC LIMIT " : " ORDER BY 1, 2 LIMIT ");
+  q.integer(limit);
+  q.add(" OFFSET ");
+  q.integer(offset);
+  return q;
+}
+
+SortKey read_key(const Stmt& stmt, PairSort sort) {
+  SortKey key;
+  key.caption_id = stmt.i64(1);
+  if (sort == PairSort::kPath) key.text = stmt.text(0);
+  else key.number = stmt.f64(0);
+  return key;
+}
+
+// The keys of `limit` rows from `offset` in the request's order. With the total known and the
+// offset past its middle, walks the reverse order from the end instead (an index walks either way).
+Result<std::vector<SortKey>> page_keys(Connection& c, const PageRequest& r, int64_t model,
+                                       int64_t offset, int64_t limit, int64_t total) {
+  bool reverse = false;
+  if (!r.after && total >= 0 && offset > total / 2) {
+    if (offset >= total) return std::vector<SortKey>{};
+    const int64_t end = std::min(total, offset + limit);  // rows [offset, end)
+    limit = end - offset;
+    offset = total - end;
+    reverse = true;
+  }
+  const Query q = keys_query(r, model, r.descending != reverse, r.after, limit, offset);
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  std::vector<SortKey> keys;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) keys.push_back(read_key(stmt.value(), r.sort));
+  if (rc != SQLITE_DONE) return internal::query_error(c, r.filter, "listing pairs", rc);
+  if (reverse) std::reverse(keys.begin(), keys.end());
+  return keys;
+}
+
+// The count from the counters kept current by triggers, when the filter is only decisions and
+// sources; nullopt otherwise.
+Result<std::optional<int64_t>> counted(Connection& c, const PageRequest& r, int64_t model) {
+  const PairFilter& f = r.filter;
+  if (!f.split.empty() || !f.text_query.empty() || internal::has_score_range(f))
+    return std::optional<int64_t>();
+  Query q;
+  if (scored_only(r)) {
+    q.add("SELECT coalesce(sum(n), 0) FROM score_bins WHERE model_id = ");
+    q.integer(model);
+    internal::add_in_list(q, "source", f.sources);
+    internal::add_in_list(q, "decision", f.decisions);
+  } else {
+    q.add("SELECT coalesce(sum(n), 0) FROM caption_counts WHERE 1");
+    internal::add_in_list(q, "source", f.sources);
+    internal::add_in_list(q, "decision", f.decisions);
+  }
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  int rc = stmt->step();
+  if (rc != SQLITE_ROW) return c.error("reading the counts", rc);
+  return std::optional<int64_t>(stmt->i64(0));
+}
+
+Result<int64_t> count_pairs(Connection& c, const PageRequest& r, int64_t model) {
+  auto fast = counted(c, r, model);
+  if (!fast) return fast.status();
+  if (fast->has_value()) return **fast;
+  const PairFilter& f = r.filter;
+  Query q;
+  if (scored_only(r)) {
+    // Each score has its caption (foreign key) and carries its source and decision.
+    q.add("SELECT count(*) FROM scores s WHERE s.model_id = ");
+    q.integer(model);
+    internal::add_in_list(q, "s.source", f.sources);
+    internal::add_in_list(q, "s.decision", f.decisions);
+    add_score_conditions(q, f);
+  } else {
+    q.add("SELECT count(*) FROM captions c WHERE 1");
+    internal::add_in_list(q, "c.decision", f.decisions);
+    internal::add_in_list(q, "c.source", f.sources);
+    add_caption_conditions(q, f, model, false, /*images_joined=*/false);
+  }
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  int rc = stmt->step();
+  if (rc != SQLITE_ROW) return internal::query_error(c, f, "counting pairs", rc);
+  return stmt->i64(0);
+}
+
+}  // namespace
+
+Result<Page> Project::page(const PageRequest& request) {
+  Connection& c = *impl_->connection;
+  ReadTransaction snapshot(c);
+  if (Status s = snapshot.begin(); !s) return s;
+  auto model = internal::resolve_score_model(c, request.filter.score_model_id);
+  if (!model) return model.status();
+  if (Status s = refresh_matches(c, impl_->matches, request.filter); !s) return s;
+  Page page;
+  page.total = -1;
+  if (request.with_total) {
+    auto total = count_pairs(c, request, model.value());
+    if (!total) return total.status();
+    page.total = total.value();
+  }
+  auto keys = page_keys(c, request, model.value(), std::max<int64_t>(0, request.offset),
+                        std::max<int64_t>(0, request.limit), page.total);
+  if (!keys) return keys.status();
+  const std::string row_sql = std::string("SELECT ") + internal::kPairColumns +
+                              "FROM captions c JOIN images i ON i.id = c.image_id "
+                              "LEFT JOIN scores s ON s.caption_id = c.id AND s.model_id = ?2 "
+                              "WHERE c.id = ?1";
+  page.rows.reserve(keys->size());
+  for (const SortKey& key : keys.value()) {
+    auto row = c.prepare(row_sql);  // cached; reset when it goes out of scope
+    if (!row) return row.status();
+    row->bind_i64(1, key.caption_id).bind_i64(2, model.value());
+    int rc = row->step();
+    if (rc != SQLITE_ROW) return c.error("reading a pair", rc);
+    page.rows.push_back(internal::read_pair(row.value()));
+  }
+  return page;
+}
+
+Result<int64_t> Project::count(const PageRequest& request) {
+  Connection& c = *impl_->connection;
+  ReadTransaction snapshot(c);
+  if (Status s = snapshot.begin(); !s) return s;
+  auto model = internal::resolve_score_model(c, request.filter.score_model_id);
+  if (!model) return model.status();
+  if (Status s = refresh_matches(c, impl_->matches, request.filter); !s) return s;
+  return count_pairs(c, request, model.value());
+}
+
+Result<std::optional<SortKey>> Project::key_at(const PageRequest& request, int64_t position) {
+  if (position < 0) return std::optional<SortKey>();
+  Connection& c = *impl_->connection;
+  ReadTransaction snapshot(c);
+  if (Status s = snapshot.begin(); !s) return s;
+  auto model = internal::resolve_score_model(c, request.filter.score_model_id);
+  if (!model) return model.status();
+  if (Status s = refresh_matches(c, impl_->matches, request.filter); !s) return s;
+  // With a count that costs nothing, a position past the middle is walked from the end.
+  int64_t total = -1;
+  if (!request.after) {
+    auto fast = counted(c, request, model.value());
+    if (!fast) return fast.status();
+    if (fast->has_value()) total = **fast;
+  }
+  auto keys = page_keys(c, request, model.value(), position, 1, total);
+  if (!keys) return keys.status();
+  if (keys->empty()) return std::optional<SortKey>();
+  return std::optional<SortKey>(keys->front());
+}
+
+}  // namespace capfilt::db
