@@ -7,6 +7,7 @@
 // sorted). Then the full rows of that page alone, by caption id.
 
 #include <algorithm>
+#include <cstdio>
 
 #include "db/project.h"
 #include "db/project_impl.h"
@@ -55,6 +56,7 @@ Status refresh_matches(Connection& c, internal::MatchCache& m, const PairFilter&
   if (m.query != f.text_query) {
     m.query.clear();
     m.upto = 0;
+    m.size = 0;
     if (Status s = c.exec("DELETE FROM temp.capfilt_match"); !s) return s;
   }
   if (upto <= m.upto && !m.query.empty()) return Status::ok();
@@ -65,13 +67,15 @@ Status refresh_matches(Connection& c, internal::MatchCache& m, const PairFilter&
   fill->bind_text(1, f.text_query).bind_i64(2, m.upto).bind_i64(3, upto);
   rc = fill->step();
   if (rc != SQLITE_DONE) return internal::query_error(c, f, "searching captions", rc);
+  m.size += sqlite3_changes(c.handle());
   m.query = f.text_query;
   m.upto = upto;
   return Status::ok();
 }
 
-// Conditions on a scores row s beyond its model, source and decision.
-void add_score_conditions(Query& q, const PairFilter& f) {
+// Conditions on a scores row s beyond its model, source and decision. `matches_joined`: the FROM
+// clause starts from the search's matches already.
+void add_score_conditions(Query& q, const PairFilter& f, bool matches_joined = false) {
   internal::add_range(q, "s.itm", f.itm_min, f.itm_max);
   internal::add_range(q, "s.itc", f.itc_min, f.itc_max);
   if (!f.split.empty()) {
@@ -80,13 +84,14 @@ void add_score_conditions(Query& q, const PairFilter& f) {
     q.text(f.split);
     q.add(")");
   }
-  if (!f.text_query.empty()) q.add(" AND s.caption_id IN (SELECT id FROM temp.capfilt_match)");
+  if (!f.text_query.empty() && !matches_joined)
+    q.add(" AND s.caption_id IN (SELECT id FROM temp.capfilt_match)");
 }
 
 // Conditions on a captions row c beyond its source and decision. `images_joined`: images i is in
 // the FROM clause already.
 void add_caption_conditions(Query& q, const PairFilter& f, int64_t model, bool scored,
-                            bool images_joined) {
+                            bool images_joined, bool matches_joined = false) {
   if (!f.split.empty()) {
     if (images_joined) {
       q.add(" AND i.split = ");
@@ -103,7 +108,8 @@ void add_caption_conditions(Query& q, const PairFilter& f, int64_t model, bool s
     internal::add_range(q, "s.itc", f.itc_min, f.itc_max);
     q.add(")");
   }
-  if (!f.text_query.empty()) q.add(" AND c.id IN (SELECT id FROM temp.capfilt_match)");
+  if (!f.text_query.empty() && !matches_joined)
+    q.add(" AND c.id IN (SELECT id FROM temp.capfilt_match)");
 }
 
 // " AND (key, id) > (?, ?)" (or < when descending) for the row-value key columns.
@@ -138,9 +144,18 @@ void add_after(Query& q, const std::string& key, const std::string& id, PairSort
   q.add(")");
 }
 
+// A search with at most this many matches lists them and sorts them (a few milliseconds) rather
+// than walking the index of the sort key for them, which passes over 1 / selectivity rows each;
+// so does one matching under an eighth of the captions.
+constexpr int64_t kSortMatchesUpTo = 20000;
+bool sort_matches(const internal::MatchCache& m) {
+  return m.size <= kSortMatchesUpTo && m.size * 8 < m.upto;
+}
+
 // SELECT key, caption_id ... ORDER BY key, caption_id LIMIT ? OFFSET ?: the keys of a page.
 Query keys_query(const PageRequest& r, int64_t model, bool descending,
-                 const std::optional<SortKey>& after, int64_t limit, int64_t offset) {
+                 const std::optional<SortKey>& after, int64_t limit, int64_t offset,
+                 bool sort_matches) {
   const PairFilter& f = r.filter;
   const bool scored = scored_only(r);
   Query q;
@@ -148,7 +163,30 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
   auto begin_arm = [&] {
     if (arms++ > 0) q.add(" UNION ALL ");
   };
-  if (is_score_sort(r.sort)) {
+  if (!f.text_query.empty() && sort_matches) {
+    begin_arm();
+    if (is_score_sort(r.sort)) {
+      const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
+      q.add("SELECT " + key + ", s.caption_id FROM temp.capfilt_match m CROSS JOIN scores s "
+            "ON s.caption_id = m.id AND s.model_id = ");
+      q.integer(model);
+      q.add(" WHERE 1");
+      internal::add_in_list(q, "s.source", f.sources);
+      internal::add_in_list(q, "s.decision", f.decisions);
+      add_score_conditions(q, f, /*matches_joined=*/true);
+      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending);
+    } else {
+      const std::string key = r.sort == PairSort::kPath        ? "i.path"
+                              : r.sort == PairSort::kDecidedTime ? "c.decided_ms"
+                                                                 : "c.id";
+      q.add("SELECT " + key + ", c.id FROM temp.capfilt_match m CROSS JOIN captions c "
+            "ON c.id = m.id JOIN images i ON i.id = c.image_id WHERE 1");
+      internal::add_in_list(q, "c.decision", f.decisions);
+      internal::add_in_list(q, "c.source", f.sources);
+      add_caption_conditions(q, f, model, scored, /*images_joined=*/true, /*matches_joined=*/true);
+      if (after) add_after(q, key, "c.id", r.sort, *after, descending);
+    }
+  } else if (is_score_sort(r.sort)) {
     const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
     auto arm = [&](const std::optional<CaptionSource>& source,
                    const std::optional<Decision>& decision) {
@@ -210,7 +248,8 @@ SortKey read_key(const Stmt& stmt, PairSort sort) {
 // The keys of `limit` rows from `offset` in the request's order. With the total known and the
 // offset past its middle, walks the reverse order from the end instead (an index walks either way).
 Result<std::vector<SortKey>> page_keys(Connection& c, const PageRequest& r, int64_t model,
-                                       int64_t offset, int64_t limit, int64_t total) {
+                                       int64_t offset, int64_t limit, int64_t total,
+                                       bool sorted_matches) {
   bool reverse = false;
   if (!r.after && total >= 0 && offset > total / 2) {
     if (offset >= total) return std::vector<SortKey>{};
@@ -219,7 +258,7 @@ Result<std::vector<SortKey>> page_keys(Connection& c, const PageRequest& r, int6
     offset = total - end;
     reverse = true;
   }
-  const Query q = keys_query(r, model, r.descending != reverse, r.after, limit, offset);
+  const Query q = keys_query(r, model, r.descending != reverse, r.after, limit, offset, sorted_matches);
   auto stmt = c.prepare(q.sql);
   if (!stmt) return stmt.status();
   q.bind(stmt.value());
@@ -256,24 +295,47 @@ Result<std::optional<int64_t>> counted(Connection& c, const PageRequest& r, int6
   return std::optional<int64_t>(stmt->i64(0));
 }
 
-Result<int64_t> count_pairs(Connection& c, const PageRequest& r, int64_t model) {
-  auto fast = counted(c, r, model);
-  if (!fast) return fast.status();
-  if (fast->has_value()) return **fast;
+Result<int64_t> count_by_walk(Connection& c, const PageRequest& r, int64_t model) {
   const PairFilter& f = r.filter;
+  const bool text = !f.text_query.empty();
   Query q;
+  // Start from the narrowest set the filter names: the search's matches, then a split's images.
   if (scored_only(r)) {
-    // Each score has its caption (foreign key) and carries its source and decision.
-    q.add("SELECT count(*) FROM scores s WHERE s.model_id = ");
-    q.integer(model);
+    if (text) {
+      q.add("SELECT count(*) FROM temp.capfilt_match m CROSS JOIN scores s "
+            "ON s.caption_id = m.id AND s.model_id = ");
+      q.integer(model);
+      q.add(" WHERE 1");
+    } else if (!f.split.empty()) {
+      q.add("SELECT count(*) FROM images i CROSS JOIN captions c ON c.image_id = i.id "
+            "CROSS JOIN scores s ON s.caption_id = c.id AND s.model_id = ");
+      q.integer(model);
+      q.add(" WHERE i.split = ");
+      q.text(f.split);
+    } else {
+      q.add("SELECT count(*) FROM scores s WHERE s.model_id = ");
+      q.integer(model);
+    }
     internal::add_in_list(q, "s.source", f.sources);
     internal::add_in_list(q, "s.decision", f.decisions);
-    add_score_conditions(q, f);
+    PairFilter rest = f;
+    if (!text) rest.split.clear();  // tested by the join above
+    add_score_conditions(q, rest, /*matches_joined=*/text);
   } else {
-    q.add("SELECT count(*) FROM captions c WHERE 1");
+    if (text) {
+      q.add("SELECT count(*) FROM temp.capfilt_match m CROSS JOIN captions c ON c.id = m.id "
+            "WHERE 1");
+    } else {
+      q.add("SELECT count(*) FROM images i CROSS JOIN captions c ON c.image_id = i.id "
+            "WHERE i.split = ");
+      q.text(f.split);  // without a search or split, the counters answered
+    }
     internal::add_in_list(q, "c.decision", f.decisions);
     internal::add_in_list(q, "c.source", f.sources);
-    add_caption_conditions(q, f, model, false, /*images_joined=*/false);
+    PairFilter rest = f;
+    if (!text) rest.split.clear();
+    add_caption_conditions(q, rest, model, false, /*images_joined=*/false,
+                           /*matches_joined=*/text);
   }
   auto stmt = c.prepare(q.sql);
   if (!stmt) return stmt.status();
@@ -281,6 +343,52 @@ Result<int64_t> count_pairs(Connection& c, const PageRequest& r, int64_t model) 
   int rc = stmt->step();
   if (rc != SQLITE_ROW) return internal::query_error(c, f, "counting pairs", rc);
   return stmt->i64(0);
+}
+
+// A text form of what a count depends on.
+std::string count_key(const PageRequest& r, int64_t model) {
+  const PairFilter& f = r.filter;
+  std::string key = std::to_string(model) + (scored_only(r) ? "|scored|" : "|all|");
+  for (Decision d : f.decisions) key += std::string(to_string(d)) + ",";
+  key += "|";
+  for (CaptionSource s : f.sources) key += std::string(to_string(s)) + ",";
+  auto number = [](const std::optional<double>& v) {
+    char buffer[40] = "-";
+    if (v) std::snprintf(buffer, sizeof buffer, "%.17g", *v);
+    return std::string(buffer);
+  };
+  key += "|" + number(f.itm_min) + "|" + number(f.itm_max) + "|" + number(f.itc_min) + "|" +
+         number(f.itc_max) + "|" + std::to_string(f.split.size()) + ":" + f.split + "|" +
+         f.text_query;
+  return key;
+}
+
+// Inside a read transaction whose snapshot is taken (after its first read).
+Result<int64_t> count_pairs(Connection& c, internal::CountCache& cache, const PageRequest& r,
+                            int64_t model) {
+  auto fast = counted(c, r, model);
+  if (!fast) return fast.status();
+  if (fast->has_value()) return **fast;
+  auto version = c.prepare("PRAGMA data_version");
+  if (!version) return version.status();
+  int rc = version->step();
+  if (rc != SQLITE_ROW) return c.error("reading the data version", rc);
+  const int64_t data_version = version->i64(0);
+  version = Stmt();
+  const int64_t changes = sqlite3_total_changes64(c.handle());
+  if (cache.data_version != data_version || cache.changes != changes) {
+    cache.counts.clear();
+    cache.data_version = data_version;
+    cache.changes = changes;
+  }
+  const std::string key = count_key(r, model);
+  auto found = cache.counts.find(key);
+  if (found != cache.counts.end()) return found->second;
+  auto n = count_by_walk(c, r, model);
+  if (!n) return n.status();
+  if (cache.counts.size() > 64) cache.counts.clear();
+  cache.counts[key] = n.value();
+  return n.value();
 }
 
 }  // namespace
@@ -294,13 +402,18 @@ Result<Page> Project::page(const PageRequest& request) {
   if (Status s = refresh_matches(c, impl_->matches, request.filter); !s) return s;
   Page page;
   page.total = -1;
+  int64_t total = -1;  // known when counted, or when the counters tell it for nothing
   if (request.with_total) {
-    auto total = count_pairs(c, request, model.value());
-    if (!total) return total.status();
-    page.total = total.value();
+    auto counted_total = count_pairs(c, impl_->counts, request, model.value());
+    if (!counted_total) return counted_total.status();
+    page.total = total = counted_total.value();
+  } else if (!request.after && request.offset > 0) {
+    auto fast = counted(c, request, model.value());
+    if (!fast) return fast.status();
+    if (fast->has_value()) total = **fast;
   }
   auto keys = page_keys(c, request, model.value(), std::max<int64_t>(0, request.offset),
-                        std::max<int64_t>(0, request.limit), page.total);
+                        std::max<int64_t>(0, request.limit), total, sort_matches(impl_->matches));
   if (!keys) return keys.status();
   const std::string row_sql = std::string("SELECT ") + internal::kPairColumns +
                               "FROM captions c JOIN images i ON i.id = c.image_id "
@@ -325,7 +438,7 @@ Result<int64_t> Project::count(const PageRequest& request) {
   auto model = internal::resolve_score_model(c, request.filter.score_model_id);
   if (!model) return model.status();
   if (Status s = refresh_matches(c, impl_->matches, request.filter); !s) return s;
-  return count_pairs(c, request, model.value());
+  return count_pairs(c, impl_->counts, request, model.value());
 }
 
 Result<std::optional<SortKey>> Project::key_at(const PageRequest& request, int64_t position) {
@@ -343,7 +456,7 @@ Result<std::optional<SortKey>> Project::key_at(const PageRequest& request, int64
     if (!fast) return fast.status();
     if (fast->has_value()) total = **fast;
   }
-  auto keys = page_keys(c, request, model.value(), position, 1, total);
+  auto keys = page_keys(c, request, model.value(), position, 1, total, sort_matches(impl_->matches));
   if (!keys) return keys.status();
   if (keys->empty()) return std::optional<SortKey>();
   return std::optional<SortKey>(keys->front());

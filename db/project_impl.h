@@ -2,6 +2,7 @@
 // Internal to db/: what a Project holds, shared by the files that implement its methods.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,16 @@ struct MatchCache {
   bool table_created = false;
   std::string query;  // empty: nothing cached
   int64_t upto = 0;   // the largest caption id the cached matches cover
+  int64_t size = 0;   // rows in capfilt_match
+};
+
+// Counts of filters already made, valid while the database stays as it was: no commit by another
+// connection (PRAGMA data_version) and no change by this one (sqlite3_total_changes64). A GUI's
+// pages of one filter then share one count.
+struct CountCache {
+  int64_t data_version = -1;
+  int64_t changes = -1;
+  std::map<std::string, int64_t> counts;  // by a text form of the filter, sort class and model
 };
 
 }  // namespace internal
@@ -34,6 +45,7 @@ class Project::Impl {
   SystemClock system_clock;  // used when no clock was passed in
   const Clock* clock;
   internal::MatchCache matches;
+  internal::CountCache counts;
 };
 
 namespace internal {
