@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "db/project.h"
 #include "db/project_impl.h"
@@ -206,9 +207,11 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
     }
   } else if (r.sort == PairSort::kPath) {
     begin_arm();
-    q.add("SELECT i.path, c.id FROM captions c JOIN images i ON i.id = c.image_id WHERE 1");
-    internal::add_in_list(q, "c.decision", f.decisions);
-    internal::add_in_list(q, "c.source", f.sources);
+    // Images in path order, each image's captions by its index (the unary + keeps SQLite from
+    // looking captions up by decision or source instead, once per image).
+    q.add("SELECT i.path, c.id FROM images i CROSS JOIN captions c ON c.image_id = i.id WHERE 1");
+    internal::add_in_list(q, "+c.decision", f.decisions);
+    internal::add_in_list(q, "+c.source", f.sources);
     add_caption_conditions(q, f, model, scored, /*images_joined=*/true);
     if (after) add_after(q, "i.path", "c.id", r.sort, *after, descending);
   } else {
@@ -247,9 +250,64 @@ SortKey read_key(const Stmt& stmt, PairSort sort) {
 
 // The keys of `limit` rows from `offset` in the request's order. With the total known and the
 // offset past its middle, walks the reverse order from the end instead (an index walks either way).
-Result<std::vector<SortKey>> page_keys(Connection& c, const PageRequest& r, int64_t model,
-                                       int64_t offset, int64_t limit, int64_t total,
-                                       bool sorted_matches) {
+Result<std::vector<SortKey>> run_keys(Connection& c, const PageRequest& r, const Query& q) {
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  std::vector<SortKey> keys;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) keys.push_back(read_key(stmt.value(), r.sort));
+  if (rc != SQLITE_DONE) return internal::query_error(c, r.filter, "listing pairs", rc);
+  return keys;
+}
+
+// What the caches are valid for: commits of other connections and changes of this one.
+Result<std::pair<int64_t, int64_t>> data_stamp(Connection& c) {
+  auto version = c.prepare("PRAGMA data_version");
+  if (!version) return version.status();
+  int rc = version->step();
+  if (rc != SQLITE_ROW) return c.error("reading the data version", rc);
+  return std::make_pair(version->i64(0), static_cast<int64_t>(sqlite3_total_changes64(c.handle())));
+}
+
+std::string count_key(const PageRequest& r, int64_t model);
+
+// The samples of the list (r's filter and order, `descending`), made by one walk of its keys when
+// the data changed since or another list was sampled.
+Result<const std::vector<SortKey>*> position_samples(Connection& c, internal::PositionCache& cache,
+                                                     const PageRequest& r, int64_t model,
+                                                     bool descending, bool sorted_matches) {
+  auto stamp = data_stamp(c);
+  if (!stamp) return stamp.status();
+  const std::string list = count_key(r, model) + "|" + std::to_string(static_cast<int>(r.sort)) +
+                           (descending ? "|desc" : "|asc");
+  if (cache.list == list && cache.data_version == stamp->first && cache.changes == stamp->second)
+    return &cache.samples;
+  cache.list.clear();
+  cache.samples.clear();
+  const Query q = keys_query(r, model, descending, std::nullopt, -1, 0, sorted_matches);
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  int64_t position = 0;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) {
+    if (++position % internal::PositionCache::kEvery == 0)
+      cache.samples.push_back(read_key(stmt.value(), r.sort));
+  }
+  if (rc != SQLITE_DONE) return internal::query_error(c, r.filter, "listing pairs", rc);
+  cache.list = list;
+  cache.data_version = stamp->first;
+  cache.changes = stamp->second;
+  return &cache.samples;
+}
+
+// The keys of `limit` rows from `offset` in the request's order. With the total known and the
+// offset past its middle, walks the reverse order from the end instead (an index walks either
+// way). A deep offset starts from the nearest sample of the list's positions.
+Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& positions,
+                                       const PageRequest& r, int64_t model, int64_t offset,
+                                       int64_t limit, int64_t total, bool sorted_matches) {
   bool reverse = false;
   if (!r.after && total >= 0 && offset > total / 2) {
     if (offset >= total) return std::vector<SortKey>{};
@@ -258,15 +316,20 @@ Result<std::vector<SortKey>> page_keys(Connection& c, const PageRequest& r, int6
     offset = total - end;
     reverse = true;
   }
-  const Query q = keys_query(r, model, r.descending != reverse, r.after, limit, offset, sorted_matches);
-  auto stmt = c.prepare(q.sql);
-  if (!stmt) return stmt.status();
-  q.bind(stmt.value());
-  std::vector<SortKey> keys;
-  int rc;
-  while ((rc = stmt->step()) == SQLITE_ROW) keys.push_back(read_key(stmt.value(), r.sort));
-  if (rc != SQLITE_DONE) return internal::query_error(c, r.filter, "listing pairs", rc);
-  if (reverse) std::reverse(keys.begin(), keys.end());
+  const bool descending = r.descending != reverse;
+  std::optional<SortKey> after = r.after;
+  constexpr int64_t kEvery = internal::PositionCache::kEvery;
+  if (!after && offset >= 2 * kEvery) {
+    auto samples = position_samples(c, positions, r, model, descending, sorted_matches);
+    if (!samples) return samples.status();
+    const auto j = static_cast<size_t>(offset / kEvery - 1);
+    if (j >= samples.value()->size()) return std::vector<SortKey>{};  // past the end
+    after = (*samples.value())[j];
+    offset -= static_cast<int64_t>(j + 1) * kEvery;
+  }
+  auto keys = run_keys(c, r, keys_query(r, model, descending, after, limit, offset, sorted_matches));
+  if (!keys) return keys.status();
+  if (reverse) std::reverse(keys->begin(), keys->end());
   return keys;
 }
 
@@ -369,13 +432,9 @@ Result<int64_t> count_pairs(Connection& c, internal::CountCache& cache, const Pa
   auto fast = counted(c, r, model);
   if (!fast) return fast.status();
   if (fast->has_value()) return **fast;
-  auto version = c.prepare("PRAGMA data_version");
-  if (!version) return version.status();
-  int rc = version->step();
-  if (rc != SQLITE_ROW) return c.error("reading the data version", rc);
-  const int64_t data_version = version->i64(0);
-  version = Stmt();
-  const int64_t changes = sqlite3_total_changes64(c.handle());
+  auto stamp = data_stamp(c);
+  if (!stamp) return stamp.status();
+  const auto [data_version, changes] = stamp.value();
   if (cache.data_version != data_version || cache.changes != changes) {
     cache.counts.clear();
     cache.data_version = data_version;
@@ -412,7 +471,8 @@ Result<Page> Project::page(const PageRequest& request) {
     if (!fast) return fast.status();
     if (fast->has_value()) total = **fast;
   }
-  auto keys = page_keys(c, request, model.value(), std::max<int64_t>(0, request.offset),
+  auto keys = page_keys(c, impl_->positions, request, model.value(),
+                        std::max<int64_t>(0, request.offset),
                         std::max<int64_t>(0, request.limit), total, sort_matches(impl_->matches));
   if (!keys) return keys.status();
   const std::string row_sql = std::string("SELECT ") + internal::kPairColumns +
@@ -456,7 +516,8 @@ Result<std::optional<SortKey>> Project::key_at(const PageRequest& request, int64
     if (!fast) return fast.status();
     if (fast->has_value()) total = **fast;
   }
-  auto keys = page_keys(c, request, model.value(), position, 1, total, sort_matches(impl_->matches));
+  auto keys = page_keys(c, impl_->positions, request, model.value(), position, 1, total,
+                        sort_matches(impl_->matches));
   if (!keys) return keys.status();
   if (keys->empty()) return std::optional<SortKey>();
   return std::optional<SortKey>(keys->front());

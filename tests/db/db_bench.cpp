@@ -189,6 +189,55 @@ void BM_KeyAt(benchmark::State& state) {
 }
 BENCHMARK(BM_KeyAt)->Arg(0)->Arg(250)->Arg(500)->Arg(750)->Arg(1000)->Unit(benchmark::kMillisecond);
 
+// The same over all 1,000,000 captions sorted by ITM (one index, no filter).
+void BM_KeyAtAllByItm(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  r.sort = PairSort::kItm;
+  const int64_t total = project.count(r).value();
+  const int64_t position = std::min(total - 1, total * state.range(0) / 1000);
+  for (auto _ : state) {
+    auto key = project.key_at(r, position);
+    if (!key.is_ok() || !key->has_value()) { state.SkipWithError("key_at failed"); return; }
+    benchmark::DoNotOptimize(key->value().caption_id);
+  }
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_KeyAtAllByItm)->Arg(0)->Arg(250)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// A count that the counters cannot answer, made afresh (a decision before each invalidates the
+// kept counts): 0 = the "val" split, 1 = a search, 2 = ITM <= 0.3.
+void BM_CountWalked(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  if (state.range(0) == 0) r.filter.split = "val";
+  if (state.range(0) == 1) r.filter.text_query = "triangle AND left";
+  if (state.range(0) == 2) r.filter.itm_max = 0.3;
+  Rng rng;
+  int64_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const DecisionInput d{static_cast<int64_t>(rng.below(kCaptions)) + 1, Decision::kKeep,
+                          DecisionOrigin::kCurator, "bench-count", ""};
+    if (!project.decide({d})) { state.SkipWithError("decide failed"); return; }
+    state.ResumeTiming();
+    n = project.count(r).value();
+  }
+  state.counters["count"] = static_cast<double>(n);
+}
+BENCHMARK(BM_CountWalked)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// A search for a rare word: its matches are listed and sorted, not walked in ITM order.
+void BM_PageRareTextSearch(benchmark::State& state) {
+  PageRequest r;
+  r.filter.text_query = "\"12345\"";  // the number after '#' in ~10 captions
+  r.sort = PairSort::kItm;
+  r.descending = true;
+  r.with_total = false;
+  run_page(state, r);
+}
+BENCHMARK(BM_PageRareTextSearch)->Unit(benchmark::kMillisecond);
+
 // The count of the filter, computed once per filter (the studio, off its GUI thread).
 void BM_CountWebUndecided(benchmark::State& state) {
   Project& project = bench_project();

@@ -408,6 +408,71 @@ TEST_F(PagingTest, ACountIsRemadeAfterAnotherConnectionWrites) {
   EXPECT_EQ(project_->count(r).value(), before + 1);
 }
 
+// Lists longer than two samples of positions (1024 rows each) jump through the samples.
+TEST(LongListPaging, DeepPositionsAreRightBeforeAndAfterWrites) {
+  ScratchDir dir;
+  FakeClock clock;
+  auto project = test::open_or_die(dir.file("long.capfilt"), &clock);
+  ASSERT_TRUE(project);
+  std::vector<ImageWithCaptions> batch;
+  for (int k = 0; k < 3000; ++k)
+    batch.push_back(test::image("i/" + std::to_string(k) + ".jpg", "",
+                                {{"web " + std::to_string(k), CaptionSource::kWeb, 0},
+                                 {"syn " + std::to_string(k), CaptionSource::kSynthetic, 0}}));
+  ASSERT_TRUE(project->insert_pairs(batch).is_ok());
+  const int64_t model = project->add_model({}).value();
+  std::vector<Score> scores;
+  for (int64_t id = 1; id <= 6000; ++id)
+    scores.push_back({id, model, static_cast<double>((id * 7919) % 101) / 100.0, 0.1});
+  ASSERT_TRUE(project->put_scores(scores).is_ok());
+  std::vector<DecisionInput> decisions;
+  for (int64_t id = 1; id <= 6000; id += 4) decisions.push_back({id, Decision::kDrop, DecisionOrigin::kAuto, "f", ""});
+  ASSERT_TRUE(project->decide(decisions).is_ok());
+
+  auto check = [&](const PageRequest& base) {
+    PageRequest all = base;
+    all.limit = 1'000'000;
+    const V list = ids_of(project->page(all));
+    ASSERT_GT(list.size(), 2100u);
+    for (bool with_total : {false, true}) {
+      for (int64_t position : {int64_t{2047}, int64_t{2048}, int64_t{2049}, int64_t{2500},
+                               static_cast<int64_t>(list.size()) - 1}) {
+        if (position >= static_cast<int64_t>(list.size())) continue;
+        PageRequest r = base;
+        r.offset = position;
+        r.limit = 3;
+        r.with_total = with_total;
+        const V page = ids_of(project->page(r));
+        ASSERT_FALSE(page.empty()) << position;
+        EXPECT_EQ(page.front(), list[static_cast<size_t>(position)]) << position;
+        EXPECT_EQ(project->key_at(base, position).value()->caption_id, list[static_cast<size_t>(position)]);
+      }
+      PageRequest past = base;
+      past.offset = static_cast<int64_t>(list.size()) + 5000;
+      past.with_total = with_total;
+      EXPECT_TRUE(project->page(past).value().rows.empty());
+    }
+  };
+  for (bool descending : {false, true}) {
+    PageRequest r;
+    r.sort = PairSort::kItm;
+    r.descending = descending;
+    check(r);
+    r.filter.decisions = {Decision::kUndecided};
+    check(r);
+    r.sort = PairSort::kPath;
+    check(r);
+    // A write moves rows; the samples are made again.
+    ASSERT_TRUE(project->decide({{2, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""},
+                                 {3, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""}})
+                    .is_ok());
+    check(r);
+    r.sort = PairSort::kItm;
+    ASSERT_TRUE(project->put_scores({{6, model, 0.0, 0.0}, {7, model, 1.0, 0.0}}).is_ok());
+    check(r);
+  }
+}
+
 TEST_F(PagingTest, ACheckFindsACounterThatDisagrees) {
   ASSERT_TRUE(project_->check().is_ok());
   project_.reset();
