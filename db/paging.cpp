@@ -248,8 +248,7 @@ SortKey read_key(const Stmt& stmt, PairSort sort) {
   return key;
 }
 
-// The keys of `limit` rows from `offset` in the request's order. With the total known and the
-// offset past its middle, walks the reverse order from the end instead (an index walks either way).
+// Runs a keys_query.
 Result<std::vector<SortKey>> run_keys(Connection& c, const PageRequest& r, const Query& q) {
   auto stmt = c.prepare(q.sql);
   if (!stmt) return stmt.status();
@@ -272,39 +271,56 @@ Result<std::pair<int64_t, int64_t>> data_stamp(Connection& c) {
 
 std::string count_key(const PageRequest& r, int64_t model);
 
-// The samples of the list (r's filter and order, `descending`), made by one walk of its keys when
-// the data changed since or another list was sampled.
-Result<const std::vector<SortKey>*> position_samples(Connection& c, internal::PositionCache& cache,
-                                                     const PageRequest& r, int64_t model,
-                                                     bool descending, bool sorted_matches) {
+// The keys of `limit` rows from a deep `offset` of the list (r's filter and order, `descending`,
+// no `after`): a seek from the nearest kept sample, else a walk from the last sample that keeps
+// every kEvery-th key it passes. The samples are dropped when the data or the list changes.
+Result<std::vector<SortKey>> sampled_keys(Connection& c, internal::PositionCache& cache,
+                                          const PageRequest& r, int64_t model, bool descending,
+                                          int64_t offset, int64_t limit, bool sorted_matches) {
+  constexpr int64_t kEvery = internal::PositionCache::kEvery;
   auto stamp = data_stamp(c);
   if (!stamp) return stamp.status();
   const std::string list = count_key(r, model) + "|" + std::to_string(static_cast<int>(r.sort)) +
                            (descending ? "|desc" : "|asc");
-  if (cache.list == list && cache.data_version == stamp->first && cache.changes == stamp->second)
-    return &cache.samples;
-  cache.list.clear();
-  cache.samples.clear();
-  const Query q = keys_query(r, model, descending, std::nullopt, -1, 0, sorted_matches);
+  if (cache.list != list || cache.data_version != stamp->first || cache.changes != stamp->second) {
+    cache.list = list;
+    cache.data_version = stamp->first;
+    cache.changes = stamp->second;
+    cache.samples.clear();
+    cache.complete = false;
+  }
+  const auto j = static_cast<size_t>(offset / kEvery - 1);  // samples[j] is at or before offset - 1
+  if (j < cache.samples.size()) {
+    const int64_t from = static_cast<int64_t>(j + 1) * kEvery;
+    return run_keys(c, r, keys_query(r, model, descending, cache.samples[j], limit, offset - from,
+                                     sorted_matches));
+  }
+  std::vector<SortKey> keys;
+  if (cache.complete) return keys;  // past the end
+  std::optional<SortKey> start;
+  if (!cache.samples.empty()) start = cache.samples.back();
+  const Query q = keys_query(r, model, descending, start, -1, 0, sorted_matches);
   auto stmt = c.prepare(q.sql);
   if (!stmt) return stmt.status();
   q.bind(stmt.value());
-  int64_t position = 0;
+  int64_t position = static_cast<int64_t>(cache.samples.size()) * kEvery;
   int rc;
   while ((rc = stmt->step()) == SQLITE_ROW) {
-    if (++position % internal::PositionCache::kEvery == 0)
-      cache.samples.push_back(read_key(stmt.value(), r.sort));
+    if ((position + 1) % kEvery == 0) cache.samples.push_back(read_key(stmt.value(), r.sort));
+    if (position >= offset) {
+      keys.push_back(read_key(stmt.value(), r.sort));
+      if (static_cast<int64_t>(keys.size()) >= limit) break;
+    }
+    ++position;
   }
-  if (rc != SQLITE_DONE) return internal::query_error(c, r.filter, "listing pairs", rc);
-  cache.list = list;
-  cache.data_version = stamp->first;
-  cache.changes = stamp->second;
-  return &cache.samples;
+  if (rc == SQLITE_DONE) cache.complete = true;
+  else if (rc != SQLITE_ROW) return internal::query_error(c, r.filter, "listing pairs", rc);
+  return keys;
 }
 
 // The keys of `limit` rows from `offset` in the request's order. With the total known and the
 // offset past its middle, walks the reverse order from the end instead (an index walks either
-// way). A deep offset starts from the nearest sample of the list's positions.
+// way). A deep offset starts from the nearest sample of the list's positions (sampled_keys).
 Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& positions,
                                        const PageRequest& r, int64_t model, int64_t offset,
                                        int64_t limit, int64_t total, bool sorted_matches) {
@@ -317,17 +333,10 @@ Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& p
     reverse = true;
   }
   const bool descending = r.descending != reverse;
-  std::optional<SortKey> after = r.after;
-  constexpr int64_t kEvery = internal::PositionCache::kEvery;
-  if (!after && offset >= 2 * kEvery) {
-    auto samples = position_samples(c, positions, r, model, descending, sorted_matches);
-    if (!samples) return samples.status();
-    const auto j = static_cast<size_t>(offset / kEvery - 1);
-    if (j >= samples.value()->size()) return std::vector<SortKey>{};  // past the end
-    after = (*samples.value())[j];
-    offset -= static_cast<int64_t>(j + 1) * kEvery;
-  }
-  auto keys = run_keys(c, r, keys_query(r, model, descending, after, limit, offset, sorted_matches));
+  auto keys = !r.after && offset >= 2 * internal::PositionCache::kEvery && limit > 0
+                  ? sampled_keys(c, positions, r, model, descending, offset, limit, sorted_matches)
+                  : run_keys(c, r, keys_query(r, model, descending, r.after, limit, offset,
+                                              sorted_matches));
   if (!keys) return keys.status();
   if (reverse) std::reverse(keys->begin(), keys->end());
   return keys;

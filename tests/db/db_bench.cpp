@@ -205,6 +205,28 @@ void BM_KeyAtAllByItm(benchmark::State& state) {
 }
 BENCHMARK(BM_KeyAtAllByItm)->Arg(0)->Arg(250)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
 
+// A jump right after a write (a decision before each drops the kept position samples): the walk
+// from the nearer end of the list. Arg: per mille of the 1M list sorted by ITM.
+void BM_KeyAtAfterWrite(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  r.sort = PairSort::kItm;
+  const int64_t total = project.count(r).value();
+  const int64_t position = std::min(total - 1, total * state.range(0) / 1000);
+  Rng rng;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const DecisionInput d{static_cast<int64_t>(rng.below(kCaptions)) + 1, Decision::kKeep,
+                          DecisionOrigin::kCurator, "bench-jump", ""};
+    if (!project.decide({d})) { state.SkipWithError("decide failed"); return; }
+    state.ResumeTiming();
+    auto key = project.key_at(r, position);
+    if (!key.is_ok() || !key->has_value()) { state.SkipWithError("key_at failed"); return; }
+  }
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_KeyAtAfterWrite)->Arg(250)->Arg(500)->Unit(benchmark::kMillisecond);
+
 // A count that the counters cannot answer, made afresh (a decision before each invalidates the
 // kept counts): 0 = the "val" split, 1 = a search, 2 = ITM <= 0.3.
 void BM_CountWalked(benchmark::State& state) {
@@ -235,6 +257,7 @@ void BM_PageRareTextSearch(benchmark::State& state) {
   r.descending = true;
   r.with_total = false;
   run_page(state, r);
+  state.counters["rows"] = static_cast<double>(bench_project().page(r).value().rows.size());
 }
 BENCHMARK(BM_PageRareTextSearch)->Unit(benchmark::kMillisecond);
 

@@ -458,6 +458,9 @@ TEST(LongListPaging, DeepPositionsAreRightBeforeAndAfterWrites) {
     r.sort = PairSort::kItm;
     r.descending = descending;
     check(r);
+    PageRequest uncounted = r;  // a score range: no counter knows its total, nothing walks back
+    uncounted.filter.itm_min = 0.0;
+    check(uncounted);
     r.filter.decisions = {Decision::kUndecided};
     check(r);
     r.sort = PairSort::kPath;
