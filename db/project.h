@@ -84,8 +84,11 @@ class Project {
   // Page on from it with `after` set to it and offset 0 — the row itself then comes first with
   // page(after = key_at(position - 1)), so pass position - 1 to start a page at `position`.
   Result<std::optional<SortKey>> key_at(const PageRequest& request, int64_t position);
+  // From counters that every write keeps current in its transaction: no scan.
   Result<DecisionCounts> decision_counts();
   // One histogram per caption source that has scores from `model_id` (0 = latest scored model).
+  // A bin count dividing 1000 (10, 20, 50, 100, ...) adds up counters kept current by every write
+  // (1000 fine bins per source); any other walks every score of the model.
   Result<std::vector<ScoreHistogram>> itm_histogram(int bins, int64_t model_id = 0);
   Result<PairRow> pair(int64_t caption_id);
 

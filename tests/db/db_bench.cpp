@@ -90,7 +90,9 @@ void drop_browse_indexes(const std::string& path) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "DROP INDEX IF EXISTS captions_by_decision; DROP INDEX IF EXISTS "
                "captions_by_source; DROP INDEX IF EXISTS images_by_split_path; DROP INDEX IF EXISTS scores_by_source; "
-               "DROP INDEX IF EXISTS scores_by_itm; DROP INDEX IF EXISTS scores_by_itc",
+               "DROP INDEX IF EXISTS scores_by_itm; DROP INDEX IF EXISTS scores_by_itc; "
+               "DROP INDEX IF EXISTS scores_by_filter_itm; DROP INDEX IF EXISTS scores_by_filter_itc; "
+               "DROP INDEX IF EXISTS captions_by_decided",
                nullptr, nullptr, nullptr);
   sqlite3_close(db);
 }
