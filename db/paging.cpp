@@ -114,16 +114,18 @@ void add_caption_conditions(Query& q, const PairFilter& f, int64_t model, bool s
 }
 
 // " AND (key, id) > (?, ?)" (or < when descending) for the row-value key columns.
+// `inclusive`: the row at `after` itself too (>=, <=).
 void add_after(Query& q, const std::string& key, const std::string& id, PairSort sort,
-               const SortKey& after, bool descending) {
+               const SortKey& after, bool descending, bool inclusive) {
   const char* op = descending ? " < " : " > ";
+  const char* id_op = inclusive ? (descending ? " <= " : " >= ") : op;
   auto bind_key = [&] {
     if (sort == PairSort::kPath) q.text(after.text);
     else if (sort == PairSort::kCaptionId) q.integer(after.caption_id);
     else q.real(after.number);
   };
   if (sort == PairSort::kCaptionId) {
-    q.add(" AND " + id + op);
+    q.add(" AND " + id + id_op);
     q.integer(after.caption_id);
     return;
   }
@@ -133,12 +135,12 @@ void add_after(Query& q, const std::string& key, const std::string& id, PairSort
     bind_key();
     q.add(" AND (" + key + op);
     bind_key();
-    q.add(" OR " + id + op);
+    q.add(" OR " + id + id_op);
     q.integer(after.caption_id);
     q.add(")");
     return;
   }
-  q.add(" AND (" + key + ", " + id + ")" + op + "(");
+  q.add(" AND (" + key + ", " + id + ")" + id_op + "(");
   bind_key();
   q.add(", ");
   q.integer(after.caption_id);
@@ -156,7 +158,7 @@ bool sort_matches(const internal::MatchCache& m) {
 // SELECT key, caption_id ... ORDER BY key, caption_id LIMIT ? OFFSET ?: the keys of a page.
 Query keys_query(const PageRequest& r, int64_t model, bool descending,
                  const std::optional<SortKey>& after, int64_t limit, int64_t offset,
-                 bool sort_matches) {
+                 bool sort_matches, bool inclusive = false) {
   const PairFilter& f = r.filter;
   const bool scored = scored_only(r);
   Query q;
@@ -175,7 +177,7 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
       internal::add_in_list(q, "s.source", f.sources);
       internal::add_in_list(q, "s.decision", f.decisions);
       add_score_conditions(q, f, /*matches_joined=*/true);
-      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending);
+      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending, inclusive);
     } else {
       const std::string key = r.sort == PairSort::kPath        ? "i.path"
                               : r.sort == PairSort::kDecidedTime ? "c.decided_ms"
@@ -185,7 +187,7 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
       internal::add_in_list(q, "c.decision", f.decisions);
       internal::add_in_list(q, "c.source", f.sources);
       add_caption_conditions(q, f, model, scored, /*images_joined=*/true, /*matches_joined=*/true);
-      if (after) add_after(q, key, "c.id", r.sort, *after, descending);
+      if (after) add_after(q, key, "c.id", r.sort, *after, descending, inclusive);
     }
   } else if (is_score_sort(r.sort)) {
     const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
@@ -197,7 +199,7 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
       if (source) { q.add(" AND s.source = "); q.text(to_string(*source)); }
       if (decision) { q.add(" AND s.decision = "); q.text(to_string(*decision)); }
       add_score_conditions(q, f);
-      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending);
+      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending, inclusive);
     };
     if (f.sources.empty() && f.decisions.empty()) {
       arm(std::nullopt, std::nullopt);  // the (model, score) index
@@ -213,7 +215,7 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
     internal::add_in_list(q, "+c.decision", f.decisions);
     internal::add_in_list(q, "+c.source", f.sources);
     add_caption_conditions(q, f, model, scored, /*images_joined=*/true);
-    if (after) add_after(q, "i.path", "c.id", r.sort, *after, descending);
+    if (after) add_after(q, "i.path", "c.id", r.sort, *after, descending, inclusive);
   } else {
     const std::string key = r.sort == PairSort::kDecidedTime ? "c.decided_ms" : "c.id";
     auto arm = [&](const std::optional<CaptionSource>& source,
@@ -223,7 +225,7 @@ Query keys_query(const PageRequest& r, int64_t model, bool descending,
       if (decision) { q.add(" AND c.decision = "); q.text(to_string(*decision)); }
       if (source) { q.add(" AND c.source = "); q.text(to_string(*source)); }
       add_caption_conditions(q, f, model, scored, /*images_joined=*/false);
-      if (after) add_after(q, key, "c.id", r.sort, *after, descending);
+      if (after) add_after(q, key, "c.id", r.sort, *after, descending, inclusive);
     };
     if (r.sort == PairSort::kCaptionId && f.sources.empty() && f.decisions.empty()) {
       arm(std::nullopt, std::nullopt);  // the table itself
@@ -272,55 +274,42 @@ Result<std::pair<int64_t, int64_t>> data_stamp(Connection& c) {
 std::string count_key(const PageRequest& r, int64_t model);
 
 // The keys of `limit` rows from a deep `offset` of the list (r's filter and order, `descending`,
-// no `after`): a seek from the nearest kept sample, else a walk from the last sample that keeps
-// every kEvery-th key it passes. The samples are dropped when the data or the list changes.
-Result<std::vector<SortKey>> sampled_keys(Connection& c, internal::PositionCache& cache,
-                                          const PageRequest& r, int64_t model, bool descending,
-                                          int64_t offset, int64_t limit, bool sorted_matches) {
-  constexpr int64_t kEvery = internal::PositionCache::kEvery;
+// no `after`): skipped inside SQLite (OFFSET over the index; stepping through the rows here, or
+// many short OFFSETs, measured two times slower) from the nearest position an earlier jump into
+// this list found, so a scrollbar dragged through a list walks only the distance it moved. The
+// positions are dropped when the data or the list changes.
+Result<std::vector<SortKey>> anchored_keys(Connection& c, internal::PositionCache& cache,
+                                           const PageRequest& r, int64_t model, bool descending,
+                                           int64_t offset, int64_t limit, bool sorted_matches) {
   auto stamp = data_stamp(c);
   if (!stamp) return stamp.status();
   const std::string list = count_key(r, model) + "|" + std::to_string(static_cast<int>(r.sort)) +
                            (descending ? "|desc" : "|asc");
-  if (cache.list != list || cache.data_version != stamp->first || cache.changes != stamp->second) {
+  if (cache.list != list || cache.data_version != stamp->first || cache.changes != stamp->second ||
+      cache.anchors.size() > internal::PositionCache::kMaxAnchors) {
     cache.list = list;
     cache.data_version = stamp->first;
     cache.changes = stamp->second;
-    cache.samples.clear();
-    cache.complete = false;
+    cache.anchors.clear();
   }
-  const auto j = static_cast<size_t>(offset / kEvery - 1);  // samples[j] is at or before offset - 1
-  if (j < cache.samples.size()) {
-    const int64_t from = static_cast<int64_t>(j + 1) * kEvery;
-    return run_keys(c, r, keys_query(r, model, descending, cache.samples[j], limit, offset - from,
-                                     sorted_matches));
+  std::optional<SortKey> from;  // the row at an anchor's position, listed from itself
+  int64_t skip = offset;
+  auto above = cache.anchors.upper_bound(offset);  // the first anchor past offset
+  if (above != cache.anchors.begin()) {
+    --above;
+    from = above->second;
+    skip = offset - above->first;
   }
-  std::vector<SortKey> keys;
-  if (cache.complete) return keys;  // past the end
-  std::optional<SortKey> start;
-  if (!cache.samples.empty()) start = cache.samples.back();
-  const Query q = keys_query(r, model, descending, start, -1, 0, sorted_matches);
-  auto stmt = c.prepare(q.sql);
-  if (!stmt) return stmt.status();
-  q.bind(stmt.value());
-  int64_t position = static_cast<int64_t>(cache.samples.size()) * kEvery;
-  int rc;
-  while ((rc = stmt->step()) == SQLITE_ROW) {
-    if ((position + 1) % kEvery == 0) cache.samples.push_back(read_key(stmt.value(), r.sort));
-    if (position >= offset) {
-      keys.push_back(read_key(stmt.value(), r.sort));
-      if (static_cast<int64_t>(keys.size()) >= limit) break;
-    }
-    ++position;
-  }
-  if (rc == SQLITE_DONE) cache.complete = true;
-  else if (rc != SQLITE_ROW) return internal::query_error(c, r.filter, "listing pairs", rc);
+  auto keys = run_keys(c, r, keys_query(r, model, descending, from, limit, skip, sorted_matches,
+                                        /*inclusive=*/true));
+  if (!keys) return keys.status();
+  if (!keys->empty()) cache.anchors[offset] = keys->front();
   return keys;
 }
 
 // The keys of `limit` rows from `offset` in the request's order. With the total known and the
 // offset past its middle, walks the reverse order from the end instead (an index walks either
-// way). A deep offset starts from the nearest sample of the list's positions (sampled_keys).
+// way). A deep offset starts from the nearest position known in the list (anchored_keys).
 Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& positions,
                                        const PageRequest& r, int64_t model, int64_t offset,
                                        int64_t limit, int64_t total, bool sorted_matches) {
@@ -333,8 +322,8 @@ Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& p
     reverse = true;
   }
   const bool descending = r.descending != reverse;
-  auto keys = !r.after && offset >= 2 * internal::PositionCache::kEvery && limit > 0
-                  ? sampled_keys(c, positions, r, model, descending, offset, limit, sorted_matches)
+  auto keys = !r.after && offset >= internal::PositionCache::kDeep && limit > 0
+                  ? anchored_keys(c, positions, r, model, descending, offset, limit, sorted_matches)
                   : run_keys(c, r, keys_query(r, model, descending, r.after, limit, offset,
                                               sorted_matches));
   if (!keys) return keys.status();

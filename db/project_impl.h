@@ -35,16 +35,15 @@ struct CountCache {
   std::map<std::string, int64_t> counts;  // by a text form of the filter, sort class and model
 };
 
-// Every kEvery-th key of the list last jumped into (filter, order, model), as far as jumps have
-// walked it, valid like CountCache: the key at a position already passed is then a seek to
-// samples[N / kEvery - 1] and a walk of under kEvery rows.
+// Positions found by jumps (deep offsets) into the list last jumped into (filter, order, model),
+// valid like CountCache: a later jump walks from the nearest one below it instead of the start.
 struct PositionCache {
-  static constexpr int64_t kEvery = 1024;
+  static constexpr int64_t kDeep = 2048;         // offsets from here on use and make anchors
+  static constexpr size_t kMaxAnchors = 100000;  // then they start over
   int64_t data_version = -1;
   int64_t changes = -1;
-  std::string list;              // empty: nothing cached
-  std::vector<SortKey> samples;  // samples[j]: the key at position (j + 1) * kEvery - 1
-  bool complete = false;         // the walk reached the end of the list
+  std::string list;                       // empty: nothing kept
+  std::map<int64_t, SortKey> anchors;     // position -> the key of the row there
 };
 
 }  // namespace internal

@@ -465,6 +465,13 @@ TEST(LongListPaging, DeepPositionsAreRightBeforeAndAfterWrites) {
     check(r);
     r.sort = PairSort::kPath;
     check(r);
+    r.filter.decisions.clear();
+    r.sort = PairSort::kCaptionId;
+    check(r);
+    r.sort = PairSort::kDecidedTime;  // ties: one batch of decisions shares one time
+    check(r);
+    r.filter.decisions = {Decision::kUndecided};
+    r.sort = PairSort::kPath;
     // A write moves rows; the samples are made again.
     ASSERT_TRUE(project->decide({{2, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""},
                                  {3, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""}})
