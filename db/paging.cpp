@@ -30,9 +30,14 @@ bool scored_only(const PageRequest& r) {
   return internal::has_score_range(r.filter) || is_score_sort(r.sort);
 }
 
+// The values a filter list names, each once (one walk each), or all of them for an empty list.
 template <typename E>
 std::vector<E> or_all(const std::vector<E>& values, std::initializer_list<E> all) {
-  return values.empty() ? std::vector<E>(all) : values;
+  std::vector<E> out;
+  for (E v : all)
+    if (values.empty() || std::find(values.begin(), values.end(), v) != values.end())
+      out.push_back(v);
+  return out;
 }
 const std::initializer_list<Decision> kAllDecisions = {Decision::kUndecided, Decision::kKeep,
                                                        Decision::kDrop};

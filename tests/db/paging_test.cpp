@@ -220,6 +220,23 @@ TEST_F(PagingTest, SeekAndOffsetPagesListTheSameRowsInEveryOrderAndFilter) {
   EXPECT_EQ(checked, 100);
 }
 
+TEST_F(PagingTest, AValueNamedTwiceInAFilterListsEachPairOnce) {
+  PageRequest r;
+  r.filter.decisions = {Decision::kKeep, Decision::kKeep};
+  r.filter.sources = {CaptionSource::kWeb, CaptionSource::kWeb, CaptionSource::kHuman};
+  r.limit = 1'000'000;
+  PageRequest once = r;
+  once.filter.decisions = {Decision::kKeep};
+  once.filter.sources = {CaptionSource::kWeb, CaptionSource::kHuman};
+  for (PairSort sort : kSorts) {
+    r.sort = once.sort = sort;
+    const V want = ids_of(project_->page(once));
+    EXPECT_FALSE(want.empty());
+    EXPECT_EQ(ids_of(project_->page(r)), want);
+    EXPECT_EQ(project_->count(r).value(), static_cast<int64_t>(want.size()));
+  }
+}
+
 TEST_F(PagingTest, TiesAreBrokenByCaptionIdInTheDirectionOfTheSort) {
   PageRequest r;
   r.sort = PairSort::kItm;
