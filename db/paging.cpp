@@ -160,91 +160,120 @@ bool sort_matches(const internal::MatchCache& m) {
   return m.size <= kSortMatchesUpTo && m.size * 8 < m.upto;
 }
 
-// SELECT key, caption_id ... ORDER BY key, caption_id LIMIT ? OFFSET ?: the keys of a page.
-Query keys_query(const PageRequest& r, int64_t model, bool descending,
-                 const std::optional<SortKey>& after, int64_t limit, int64_t offset,
-                 bool sort_matches, bool inclusive = false) {
-  const PairFilter& f = r.filter;
-  const bool scored = scored_only(r);
+// The compound SELECT of a page's keys, built arm by arm: each arm lists (key, caption id) of the
+// rows it covers in the request's order, after `after` (or from it, when `inclusive`).
+struct KeyArms {
+  const PageRequest& r;
+  int64_t model;
+  bool descending;
+  const std::optional<SortKey>& after;
+  bool inclusive;
   Query q;
   int arms = 0;
-  auto begin_arm = [&] {
+
+  void begin() {
     if (arms++ > 0) q.add(" UNION ALL ");
-  };
-  if (!f.text_query.empty() && sort_matches) {
-    begin_arm();
+  }
+  void add_after_key(const std::string& key, const std::string& id) {
+    if (after) add_after(q, key, id, r.sort, *after, descending, inclusive);
+  }
+  std::string score_key() const { return r.sort == PairSort::kItm ? "s.itm" : "s.itc"; }
+  std::string caption_key() const {
+    return r.sort == PairSort::kPath          ? "i.path"
+           : r.sort == PairSort::kDecidedTime ? "c.decided_ms"
+                                              : "c.id";
+  }
+
+  // One arm over the search's matches (few of them: sorted, not walked).
+  void matches_arm() {
+    const PairFilter& f = r.filter;
+    begin();
     if (is_score_sort(r.sort)) {
-      const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
-      q.add("SELECT " + key + ", s.caption_id FROM temp.capfilt_match m CROSS JOIN scores s "
-            "ON s.caption_id = m.id AND s.model_id = ");
+      q.add("SELECT " + score_key() + ", s.caption_id FROM temp.capfilt_match m CROSS JOIN "
+            "scores s ON s.caption_id = m.id AND s.model_id = ");
       q.integer(model);
       q.add(" WHERE 1");
       internal::add_in_list(q, "s.source", f.sources);
       internal::add_in_list(q, "s.decision", f.decisions);
       add_score_conditions(q, f, /*matches_joined=*/true);
-      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending, inclusive);
-    } else {
-      const std::string key = r.sort == PairSort::kPath        ? "i.path"
-                              : r.sort == PairSort::kDecidedTime ? "c.decided_ms"
-                                                                 : "c.id";
-      q.add("SELECT " + key + ", c.id FROM temp.capfilt_match m CROSS JOIN captions c "
-            "ON c.id = m.id JOIN images i ON i.id = c.image_id WHERE 1");
-      internal::add_in_list(q, "c.decision", f.decisions);
-      internal::add_in_list(q, "c.source", f.sources);
-      add_caption_conditions(q, f, model, scored, /*images_joined=*/true, /*matches_joined=*/true);
-      if (after) add_after(q, key, "c.id", r.sort, *after, descending, inclusive);
+      add_after_key(score_key(), "s.caption_id");
+      return;
     }
-  } else if (is_score_sort(r.sort)) {
-    const std::string key = r.sort == PairSort::kItm ? "s.itm" : "s.itc";
+    q.add("SELECT " + caption_key() + ", c.id FROM temp.capfilt_match m CROSS JOIN captions c "
+          "ON c.id = m.id JOIN images i ON i.id = c.image_id WHERE 1");
+    internal::add_in_list(q, "c.decision", f.decisions);
+    internal::add_in_list(q, "c.source", f.sources);
+    add_caption_conditions(q, f, model, scored_only(r), /*images_joined=*/true,
+                           /*matches_joined=*/true);
+    add_after_key(caption_key(), "c.id");
+  }
+
+  // One arm per (source, decision) over the (model, source, decision, score, id) index, or one
+  // over the (model, score) index when the filter names neither.
+  void score_arms() {
+    const PairFilter& f = r.filter;
     auto arm = [&](const std::optional<CaptionSource>& source,
                    const std::optional<Decision>& decision) {
-      begin_arm();
-      q.add("SELECT " + key + ", s.caption_id FROM scores s WHERE s.model_id = ");
+      begin();
+      q.add("SELECT " + score_key() + ", s.caption_id FROM scores s WHERE s.model_id = ");
       q.integer(model);
       if (source) { q.add(" AND s.source = "); q.text(to_string(*source)); }
       if (decision) { q.add(" AND s.decision = "); q.text(to_string(*decision)); }
       add_score_conditions(q, f);
-      if (after) add_after(q, key, "s.caption_id", r.sort, *after, descending, inclusive);
+      add_after_key(score_key(), "s.caption_id");
     };
-    if (f.sources.empty() && f.decisions.empty()) {
-      arm(std::nullopt, std::nullopt);  // the (model, score) index
-    } else {
-      for (CaptionSource source : or_all(f.sources, kAllSources))
-        for (Decision decision : or_all(f.decisions, kAllDecisions)) arm(source, decision);
-    }
-  } else if (r.sort == PairSort::kPath) {
-    begin_arm();
-    // Images in path order, each image's captions by its index (the unary + keeps SQLite from
-    // looking captions up by decision or source instead, once per image).
+    if (f.sources.empty() && f.decisions.empty()) return arm(std::nullopt, std::nullopt);
+    for (CaptionSource source : or_all(f.sources, kAllSources))
+      for (Decision decision : or_all(f.decisions, kAllDecisions)) arm(source, decision);
+  }
+
+  // Images in path order, each image's captions by its index (the unary + keeps SQLite from
+  // looking captions up by decision or source instead, once per image).
+  void path_arm() {
+    const PairFilter& f = r.filter;
+    begin();
     q.add("SELECT i.path, c.id FROM images i CROSS JOIN captions c ON c.image_id = i.id WHERE 1");
     internal::add_in_list(q, "+c.decision", f.decisions);
     internal::add_in_list(q, "+c.source", f.sources);
-    add_caption_conditions(q, f, model, scored, /*images_joined=*/true);
-    if (after) add_after(q, "i.path", "c.id", r.sort, *after, descending, inclusive);
-  } else {
-    const std::string key = r.sort == PairSort::kDecidedTime ? "c.decided_ms" : "c.id";
+    add_caption_conditions(q, f, model, scored_only(r), /*images_joined=*/true);
+    add_after_key("i.path", "c.id");
+  }
+
+  // One arm per (decision, source) over the (decision, source[, decided_ms]) indexes, each in
+  // key then rowid order, or the table itself for caption-id order without those filters.
+  void caption_arms() {
+    const PairFilter& f = r.filter;
     auto arm = [&](const std::optional<CaptionSource>& source,
                    const std::optional<Decision>& decision) {
-      begin_arm();
-      q.add("SELECT " + key + ", c.id FROM captions c WHERE 1");
+      begin();
+      q.add("SELECT " + caption_key() + ", c.id FROM captions c WHERE 1");
       if (decision) { q.add(" AND c.decision = "); q.text(to_string(*decision)); }
       if (source) { q.add(" AND c.source = "); q.text(to_string(*source)); }
-      add_caption_conditions(q, f, model, scored, /*images_joined=*/false);
-      if (after) add_after(q, key, "c.id", r.sort, *after, descending, inclusive);
+      add_caption_conditions(q, f, model, scored_only(r), /*images_joined=*/false);
+      add_after_key(caption_key(), "c.id");
     };
-    if (r.sort == PairSort::kCaptionId && f.sources.empty() && f.decisions.empty()) {
-      arm(std::nullopt, std::nullopt);  // the table itself
-    } else {
-      // The (decision, source[, decided_ms]) indexes, each ordered by key then rowid.
-      for (Decision decision : or_all(f.decisions, kAllDecisions))
-        for (CaptionSource source : or_all(f.sources, kAllSources)) arm(source, decision);
-    }
+    if (r.sort == PairSort::kCaptionId && f.sources.empty() && f.decisions.empty())
+      return arm(std::nullopt, std::nullopt);
+    for (Decision decision : or_all(f.decisions, kAllDecisions))
+      for (CaptionSource source : or_all(f.sources, kAllSources)) arm(source, decision);
   }
+};
+
+// SELECT key, caption_id ... ORDER BY key, caption_id LIMIT ? OFFSET ?: the keys of a page.
+Query keys_query(const PageRequest& r, int64_t model, bool descending,
+                 const std::optional<SortKey>& after, int64_t limit, int64_t offset,
+                 bool sort_matches, bool inclusive = false) {
+  KeyArms arms{r, model, descending, after, inclusive, {}};
+  if (!r.filter.text_query.empty() && sort_matches) arms.matches_arm();
+  else if (is_score_sort(r.sort)) arms.score_arms();
+  else if (r.sort == PairSort::kPath) arms.path_arm();
+  else arms.caption_arms();
+  Query& q = arms.q;
   q.add(descending ? " ORDER BY 1 DESC, 2 DESC LIMIT " : " ORDER BY 1, 2 LIMIT ");
   q.integer(limit);
   q.add(" OFFSET ");
   q.integer(offset);
-  return q;
+  return std::move(q);
 }
 
 SortKey read_key(const Stmt& stmt, PairSort sort) {
