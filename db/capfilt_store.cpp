@@ -42,15 +42,6 @@ Result<int64_t> synthetic_caption(Connection& c, int64_t image_id, const std::st
   return find->i64(0);
 }
 
-Status put_score(Connection& c, int64_t caption_id, int64_t model_id, double itm, double itc) {
-  auto stmt = c.prepare(
-      "INSERT OR REPLACE INTO scores(caption_id, model_id, itm, itc, source) "
-      "VALUES (?1, ?2, ?3, ?4, (SELECT source FROM captions WHERE id = ?1))");
-  if (!stmt) return stmt.status();
-  stmt->bind_i64(1, caption_id).bind_i64(2, model_id).bind_f64(3, itm).bind_f64(4, itc);
-  return c.run(stmt.value(), "storing a score");
-}
-
 // The decision in force of a caption: its origin, curator and value ("" when undecided), and the
 // caption's source.
 struct InForce {
@@ -116,7 +107,11 @@ Result<CapfiltBatchCounts> Project::store_capfilt_batch(const CapfiltBatch& batc
         }
         caption_id = synthetic_ids[static_cast<size_t>(score.synthetic_index)];
       }
-      if (Status s = put_score(c, caption_id, batch.filter_id, score.itm, score.itc); !s) return s;
+      if (Status s = internal::upsert_score(c, {caption_id, batch.filter_id, score.itm, score.itc},
+                                            path_);
+          !s) {
+        return s;
+      }
       ++counts.scores_written;
       auto current = in_force(c, caption_id);
       if (!current) return current.status();

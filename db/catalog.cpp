@@ -116,23 +116,39 @@ Status Project::update_model_metrics(int64_t model_id, const std::string& metric
   return expect_one_change(c, path_, "model", model_id);
 }
 
+namespace internal {
+
+Status upsert_score(Connection& c, const Score& score, const std::string& project_path) {
+  auto stmt = c.prepare(
+      // An upsert, not INSERT OR REPLACE: REPLACE deletes without firing the delete trigger that
+      // keeps score_bins current; an update fires the update trigger.
+      "INSERT INTO scores(caption_id, model_id, itm, itc, source, decision) "
+      "SELECT ?1, ?2, ?3, ?4, c.source, c.decision FROM captions c WHERE c.id = ?1 "
+      "ON CONFLICT(caption_id, model_id) DO UPDATE SET itm = excluded.itm, itc = excluded.itc");
+  if (!stmt) return stmt.status();
+  stmt->bind_i64(1, score.caption_id).bind_i64(2, score.model_id);
+  stmt->bind_f64(3, score.itm).bind_f64(4, score.itc);
+  if (Status s = c.run(stmt.value(), "storing scores"); !s) {
+    if (s.code() != Status::Code::kInvalid) return s;
+    return Status::not_found("project " + project_path + ": caption " +
+                             std::to_string(score.caption_id) + " or model " +
+                             std::to_string(score.model_id) + " does not exist; no score stored");
+  }
+  if (sqlite3_changes(c.handle()) == 0) {  // the SELECT found no such caption
+    return Status::not_found("project " + project_path + ": caption " +
+                             std::to_string(score.caption_id) + " does not exist; no score stored");
+  }
+  return Status::ok();
+}
+
+}  // namespace internal
+
 Status Project::put_scores(const std::vector<Score>& scores) {
   Connection& c = *impl_->connection;
   WriteTransaction txn(c);
   if (Status s = txn.begin(); !s) return s;
   for (const Score& score : scores) {
-    auto stmt = c.prepare(
-        "INSERT OR REPLACE INTO scores(caption_id, model_id, itm, itc, source) "
-        "VALUES (?1, ?2, ?3, ?4, (SELECT source FROM captions WHERE id = ?1))");
-    if (!stmt) return stmt.status();
-    stmt->bind_i64(1, score.caption_id).bind_i64(2, score.model_id);
-    stmt->bind_f64(3, score.itm).bind_f64(4, score.itc);
-    if (Status s = c.run(stmt.value(), "storing scores"); !s) {
-      if (s.code() != Status::Code::kInvalid) return s;
-      return Status::not_found("project " + path_ + ": caption " +
-                               std::to_string(score.caption_id) + " or model " +
-                               std::to_string(score.model_id) + " does not exist; no score stored");
-    }
+    if (Status s = internal::upsert_score(c, score, path_); !s) return s;
   }
   return txn.commit();
 }

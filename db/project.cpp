@@ -224,6 +224,33 @@ Status Project::check() {
   if (derived->i64(0) != 0)
     return Status::corrupt("project " + path_ + ": " + std::to_string(derived->i64(0)) +
                            " captions have a current decision that disagrees with the log");
+  derived = Stmt();
+  // What triggers keep current (schema migration 7) must agree with a recount.
+  const struct {
+    const char* sql;
+    const char* what;
+  } kDerived[] = {
+      {"SELECT count(*) FROM scores s JOIN captions c ON c.id = s.caption_id "
+       "WHERE s.decision IS NOT c.decision OR s.source IS NOT c.source",
+       "scores whose copy of their caption's source or decision is stale"},
+      {"SELECT count(*) FROM (SELECT source, decision, count(*) AS n FROM captions "
+       "GROUP BY source, decision) r FULL JOIN (SELECT * FROM caption_counts WHERE n != 0) k "
+       "USING (source, decision) WHERE r.n IS NOT k.n",
+       "counts per source and decision that disagree with the captions"},
+      {"SELECT count(*) FROM (SELECT model_id, source, decision, "
+       "min(max(CAST(itm * 1000 AS INTEGER), 0), 999) AS bin, count(*) AS n FROM scores "
+       "GROUP BY 1, 2, 3, 4) r FULL JOIN (SELECT * FROM score_bins WHERE n != 0) k "
+       "USING (model_id, source, decision, bin) WHERE r.n IS NOT k.n",
+       "score histogram bins that disagree with the scores"},
+  };
+  for (const auto& check : kDerived) {
+    auto stmt = c.prepare(check.sql);
+    if (!stmt) return stmt.status();
+    if (int rc = stmt->step(); rc != SQLITE_ROW) return c.error("checking counters", rc);
+    if (stmt->i64(0) != 0)
+      return Status::corrupt("project " + path_ + ": " + std::to_string(stmt->i64(0)) + " " +
+                             check.what);
+  }
   return Status::ok();
 }
 

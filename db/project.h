@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,9 +75,24 @@ class Project {
 
   // ---- Browsing ----
 
+  // A page of pairs in the request's filter and order: rows after `request.after` (if set), then
+  // `offset` rows skipped, then up to `limit`. The rows come from a walk of the index of the sort
+  // key, per (source, decision) when the filter names them, reading only keys and caption ids;
+  // the full rows are then read for the page alone. An offset in the second half of the list
+  // (when the total is known) walks from the other end.
   Result<Page> page(const PageRequest& request);
+  // The pairs page(request) lists in all (after, offset and limit ignored); what Page::total holds.
+  Result<int64_t> count(const PageRequest& request);
+  // "Jump to position N": the key of the row at 0-based `position` of the request's filter and
+  // order (counted after `request.after` when set; offset and limit ignored); nullopt past the end.
+  // Page on from it with `after` set to it and offset 0 — the row itself then comes first with
+  // page(after = key_at(position - 1)), so pass position - 1 to start a page at `position`.
+  Result<std::optional<SortKey>> key_at(const PageRequest& request, int64_t position);
+  // From counters that every write keeps current in its transaction: no scan.
   Result<DecisionCounts> decision_counts();
   // One histogram per caption source that has scores from `model_id` (0 = latest scored model).
+  // A bin count dividing 1000 (10, 20, 50, 100, ...) adds up counters kept current by every write
+  // (1000 fine bins per source); any other walks every score of the model.
   Result<std::vector<ScoreHistogram>> itm_histogram(int bins, int64_t model_id = 0);
   Result<PairRow> pair(int64_t caption_id);
 

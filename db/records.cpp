@@ -51,6 +51,19 @@ bool parse(const std::string& n, Decision* out) { return value_of(kDecisions, n,
 bool parse(const std::string& n, DecisionOrigin* out) { return value_of(kOrigins, n, out); }
 bool parse(const std::string& n, JobStatus* out) { return value_of(kJobStatuses, n, out); }
 
+SortKey sort_key(const PairRow& row, PairSort sort) {
+  SortKey key;
+  key.caption_id = row.caption_id;
+  switch (sort) {
+    case PairSort::kItm: key.number = row.itm.value_or(0); break;
+    case PairSort::kItc: key.number = row.itc.value_or(0); break;
+    case PairSort::kPath: key.text = row.image.path; break;
+    case PairSort::kDecidedTime: key.number = static_cast<double>(row.decided_ms); break;
+    case PairSort::kCaptionId: key.number = static_cast<double>(row.caption_id); break;
+  }
+  return key;
+}
+
 InsertCounts& InsertCounts::operator+=(const InsertCounts& o) {
   images_added += o.images_added;
   images_skipped += o.images_skipped;

@@ -134,17 +134,40 @@ struct PairFilter {
 
 enum class PairSort { kCaptionId, kItm, kItc, kPath, kDecidedTime };
 
+// A position in a sorted list of pairs: the sort key and caption id of one row. Every order breaks
+// ties on equal keys by caption id (in the same direction), so a SortKey names one place exactly.
+struct SortKey {
+  double number = 0;  // kItm, kItc: the score; kDecidedTime: decided_ms; kCaptionId: the id
+  std::string text;   // kPath: the image path
+  int64_t caption_id = 0;
+  bool operator==(const SortKey& o) const {
+    return number == o.number && text == o.text && caption_id == o.caption_id;
+  }
+};
+
+// The key of `row` in `sort` (an unscored row's score counts as 0).
+SortKey sort_key(const PairRow& row, PairSort sort);
+
 struct PageRequest {
   PairFilter filter;
   PairSort sort = PairSort::kCaptionId;
   bool descending = false;
+  // Seek (keyset) paging: when set, the list starts right after this key (the sort_key() of the
+  // previous page's last row) and `offset` counts from there. A page after a key costs the same
+  // at any depth; an offset costs a walk of an index over the rows it skips (see Project::page).
+  std::optional<SortKey> after;
   int64_t offset = 0;
   int64_t limit = 100;
+  // Whether page() also counts every pair matching the filter into Page::total. Counts by decision
+  // and source (with a score sort too) come from counters kept current; with a split, text or
+  // score range they walk every match, so a GUI turns this off and calls Project::count() once
+  // per filter, off its thread.
+  bool with_total = true;
 };
 
 struct Page {
   std::vector<PairRow> rows;
-  int64_t total = 0;  // pairs matching the filter, over all pages
+  int64_t total = 0;  // pairs matching the filter, over all pages; -1 when !with_total
 };
 
 struct DecisionCounts {

@@ -134,7 +134,74 @@ DROP INDEX images_by_split;
 CREATE INDEX images_by_split_path ON images(split, path);
 )sql";
 
-// 7: where an import's relative image paths point (the dataset root), so CapFilt, training and
+// 7: browsing at any depth without scanning (db_bench, 1M captions). Scores also carry their
+// caption's current decision (kept in step by a trigger), so a filtered, score-ordered page is one
+// walk of one covering index per (source, decision): (model, source, decision, score, caption id).
+// Counts per (source, decision) and per (model, source, decision, ITM bin of 1/1000) are kept
+// current by triggers in the transaction of every write, so counts and histograms read a few rows.
+const char* const kBrowseCounters = R"sql(
+ALTER TABLE scores ADD COLUMN decision TEXT NOT NULL DEFAULT 'undecided';
+UPDATE scores SET decision = (SELECT c.decision FROM captions c WHERE c.id = scores.caption_id);
+DROP INDEX scores_by_source;
+CREATE INDEX scores_by_filter_itm ON scores(model_id, source, decision, itm, caption_id, itc);
+CREATE INDEX scores_by_filter_itc ON scores(model_id, source, decision, itc, caption_id, itm);
+CREATE INDEX captions_by_decided ON captions(decision, source, decided_ms);
+CREATE TRIGGER scores_follow_decision AFTER UPDATE OF decision ON captions
+  WHEN new.decision IS NOT old.decision
+  BEGIN UPDATE scores SET decision = new.decision WHERE caption_id = new.id; END;
+
+CREATE TABLE caption_counts(
+  source TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY(source, decision)) WITHOUT ROWID;
+INSERT INTO caption_counts(source, decision, n)
+  SELECT source, decision, count(*) FROM captions GROUP BY source, decision;
+CREATE TRIGGER caption_counts_insert AFTER INSERT ON captions BEGIN
+  INSERT INTO caption_counts(source, decision, n) VALUES (new.source, new.decision, 1)
+    ON CONFLICT(source, decision) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER caption_counts_delete AFTER DELETE ON captions BEGIN
+  UPDATE caption_counts SET n = n - 1 WHERE source = old.source AND decision = old.decision;
+END;
+CREATE TRIGGER caption_counts_update AFTER UPDATE OF source, decision ON captions
+  WHEN new.source IS NOT old.source OR new.decision IS NOT old.decision BEGIN
+  UPDATE caption_counts SET n = n - 1 WHERE source = old.source AND decision = old.decision;
+  INSERT INTO caption_counts(source, decision, n) VALUES (new.source, new.decision, 1)
+    ON CONFLICT(source, decision) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TABLE score_bins(
+  model_id INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  bin INTEGER NOT NULL,  -- min(max(floor(itm * 1000), 0), 999); CAST truncates, as floor for itm >= 0
+  n INTEGER NOT NULL,
+  PRIMARY KEY(model_id, source, decision, bin)) WITHOUT ROWID;
+INSERT INTO score_bins(model_id, source, decision, bin, n)
+  SELECT model_id, source, decision, min(max(CAST(itm * 1000 AS INTEGER), 0), 999), count(*)
+  FROM scores GROUP BY 1, 2, 3, 4;
+CREATE TRIGGER score_bins_insert AFTER INSERT ON scores BEGIN
+  INSERT INTO score_bins(model_id, source, decision, bin, n)
+    VALUES (new.model_id, new.source, new.decision,
+            min(max(CAST(new.itm * 1000 AS INTEGER), 0), 999), 1)
+    ON CONFLICT(model_id, source, decision, bin) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER score_bins_delete AFTER DELETE ON scores BEGIN
+  UPDATE score_bins SET n = n - 1 WHERE model_id = old.model_id AND source = old.source AND
+    decision = old.decision AND bin = min(max(CAST(old.itm * 1000 AS INTEGER), 0), 999);
+END;
+CREATE TRIGGER score_bins_update AFTER UPDATE OF model_id, source, decision, itm ON scores BEGIN
+  UPDATE score_bins SET n = n - 1 WHERE model_id = old.model_id AND source = old.source AND
+    decision = old.decision AND bin = min(max(CAST(old.itm * 1000 AS INTEGER), 0), 999);
+  INSERT INTO score_bins(model_id, source, decision, bin, n)
+    VALUES (new.model_id, new.source, new.decision,
+            min(max(CAST(new.itm * 1000 AS INTEGER), 0), 999), 1)
+    ON CONFLICT(model_id, source, decision, bin) DO UPDATE SET n = n + 1;
+END;
+)sql";
+
+// 8: where an import's relative image paths point (the dataset root), so CapFilt, training and
 // the studio find the image files again.
 const char* const kImportRoot = R"sql(
 ALTER TABLE imports ADD COLUMN dataset_root TEXT NOT NULL DEFAULT '';
@@ -145,7 +212,7 @@ ALTER TABLE imports ADD COLUMN dataset_root TEXT NOT NULL DEFAULT '';
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
                                                        kBrowseIndexes, kScoreSource, kSplitPathIndex,
-                                                       kImportRoot};
+                                                       kBrowseCounters, kImportRoot};
   return kMigrations;
 }
 

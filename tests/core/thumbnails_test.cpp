@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -89,6 +91,40 @@ TEST_F(ThumbnailsTest, BadImagesAreStatuses) {
   EXPECT_NE(r.status().message().find("bad.jpg"), std::string::npos);
   EXPECT_FALSE(cache.thumbnail_file((root_ / "images" / "nope.jpg").string(), 64));
   EXPECT_FALSE(fs::exists(root_ / "cache") && !fs::is_empty(root_ / "cache"));
+}
+
+TEST_F(ThumbnailsTest, ThumbnailsAreRealJpegsOfAFewKilobytes) {
+  // The file's format must not follow the temporary name ("….jpg.tmpN"): it was PNG, ~93 KB each.
+  ThumbnailCache cache(root_ / "cache");
+  std::int64_t total_bytes = 0;
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(std::string(test::kTestDataDir) + "/coco-cc-by/images")) {
+    if (entry.path().extension() != ".jpg") continue;
+    Result<std::string> file = cache.thumbnail_file(entry.path().string(), 256);
+    ASSERT_TRUE(file) << file.status().message();
+    std::ifstream in(file.value(), std::ios::binary);
+    unsigned char magic[3] = {0, 0, 0};
+    in.read(reinterpret_cast<char*>(magic), 3);
+    EXPECT_EQ(magic[0], 0xFF) << file.value();
+    EXPECT_EQ(magic[1], 0xD8) << file.value();
+    EXPECT_EQ(magic[2], 0xFF) << file.value();
+    Result<ImageInfo> info = probe_image_file(file.value());
+    ASSERT_TRUE(info) << info.status().message();
+    EXPECT_EQ(info->format, "jpeg");
+    EXPECT_EQ(std::max(info->width, info->height), 256);
+    const auto bytes = static_cast<std::int64_t>(fs::file_size(file.value()));
+    EXPECT_LT(bytes, 40 * 1024) << file.value();
+    total_bytes += bytes;
+    ++count;
+  }
+  ASSERT_GT(count, 20);
+  const double mean_kb = static_cast<double>(total_bytes) / count / 1024.0;
+  std::printf("%d thumbnails of 256 px: %.1f KB each on average\n", count, mean_kb);
+  EXPECT_LT(mean_kb, 25.0);
+  // A cached thumbnail decodes to the right size.
+  Result<RgbImage> again = cache.thumbnail(photo_, 256);
+  ASSERT_TRUE(again) << again.status().message();
+  EXPECT_EQ(std::max(again->width, again->height), 256);
 }
 
 TEST(ContentKey, DependsOnBytes) {

@@ -1,5 +1,7 @@
-// Benchmarks of the project store (not tests): the page query and the ITM histogram on a project
-// of 1,000,000 captions, and decision writes per second, batched and one per transaction.
+// Benchmarks of the project store (not tests) on a project of 1,000,000 captions: pages filtered and
+// sorted at the start, middle and end of the list (by offset and by seek), "jump to position", a
+// full-text search page, counts, the ITM histogram, and decision writes per second, batched and
+// one per transaction.
 //
 //   build-*/tests/db_bench [--benchmark_filter=...]
 // The project is built once under $CAPFILT_BENCH_DIR (default /tmp/capfilt-db-bench) and reused.
@@ -8,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +90,9 @@ void drop_browse_indexes(const std::string& path) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "DROP INDEX IF EXISTS captions_by_decision; DROP INDEX IF EXISTS "
                "captions_by_source; DROP INDEX IF EXISTS images_by_split_path; DROP INDEX IF EXISTS scores_by_source; "
-               "DROP INDEX IF EXISTS scores_by_itm; DROP INDEX IF EXISTS scores_by_itc",
+               "DROP INDEX IF EXISTS scores_by_itm; DROP INDEX IF EXISTS scores_by_itc; "
+               "DROP INDEX IF EXISTS scores_by_filter_itm; DROP INDEX IF EXISTS scores_by_filter_itc; "
+               "DROP INDEX IF EXISTS captions_by_decided",
                nullptr, nullptr, nullptr);
   sqlite3_close(db);
 }
@@ -101,7 +106,9 @@ Project& bench_project() {
     const std::string path = dir + (no_index ? "/bench-noindex.capfilt" : "/bench.capfilt");
     OpenOptions options;
     options.cache_mib = 1024;
-    auto opened = Project::open(path, options);
+    const auto opening = std::chrono::steady_clock::now();
+    auto opened = Project::open(path, options);  // migrates a project of an older schema
+    std::fprintf(stderr, "opened (and migrated) the project in %.1f s\n", seconds_since(opening));
     if (!opened.is_ok()) { std::fprintf(stderr, "%s\n", opened.status().message().c_str()); std::exit(1); }
     if (opened.value()->page({}).value().total < kCaptions) generate(*opened.value());
     if (no_index) {
@@ -126,41 +133,203 @@ void run_page(benchmark::State& state, const PageRequest& request) {
   state.counters["total"] = static_cast<double>(total);
 }
 
-void BM_PageWebUndecidedByItm(benchmark::State& state) {
+// The filter of the review list the issue measured: web captions nobody decided, best ITM first.
+PageRequest web_undecided_by_itm() {
   PageRequest r;
   r.filter.sources = {CaptionSource::kWeb};
   r.filter.decisions = {Decision::kUndecided};
   r.sort = PairSort::kItm;
   r.descending = true;
+  return r;
+}
+
+// Offset paging as before (a page recounting its filter's total each time).
+void BM_PageWebUndecidedByItm(benchmark::State& state) {
+  PageRequest r = web_undecided_by_itm();
   r.offset = state.range(0);
   run_page(state, r);
 }
 BENCHMARK(BM_PageWebUndecidedByItm)->Arg(0)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// What the studio does: no total per page (count() once per filter), the page at the start, the
+// middle and the end (Arg: per mille of the list) by offset, and by seek from the previous page.
+void BM_PageNoTotalAt(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r = web_undecided_by_itm();
+  const int64_t total = project.count(r).value();
+  r.with_total = false;
+  r.offset = std::max<int64_t>(0, total * state.range(0) / 1000 - (state.range(0) == 1000 ? 100 : 0));
+  run_page(state, r);
+  state.counters["offset"] = static_cast<double>(r.offset);
+}
+BENCHMARK(BM_PageNoTotalAt)->Arg(0)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+void BM_PageSeekAt(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r = web_undecided_by_itm();
+  const int64_t total = project.count(r).value();
+  r.with_total = false;
+  const int64_t position = std::max<int64_t>(1, total * state.range(0) / 1000 - 100);
+  r.after = project.key_at(r, position - 1).value();
+  run_page(state, r);
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_PageSeekAt)->Arg(0)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// "Jump to position N": the key at a position (Arg: per mille of the web + undecided list).
+void BM_KeyAt(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r = web_undecided_by_itm();
+  const int64_t total = project.count(r).value();
+  const int64_t position = std::min(total - 1, total * state.range(0) / 1000);
+  for (auto _ : state) {
+    auto key = project.key_at(r, position);
+    if (!key.is_ok() || !key->has_value()) { state.SkipWithError("key_at failed"); return; }
+    benchmark::DoNotOptimize(key->value().caption_id);
+  }
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_KeyAt)->Arg(0)->Arg(250)->Arg(500)->Arg(750)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// The same over all 1,000,000 captions sorted by ITM (one index, no filter).
+void BM_KeyAtAllByItm(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  r.sort = PairSort::kItm;
+  const int64_t total = project.count(r).value();
+  const int64_t position = std::min(total - 1, total * state.range(0) / 1000);
+  for (auto _ : state) {
+    auto key = project.key_at(r, position);
+    if (!key.is_ok() || !key->has_value()) { state.SkipWithError("key_at failed"); return; }
+    benchmark::DoNotOptimize(key->value().caption_id);
+  }
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_KeyAtAllByItm)->Arg(0)->Arg(250)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// A jump right after a write (a decision before each drops the kept position samples): the walk
+// from the nearer end of the list. Arg: per mille of the 1M list sorted by ITM.
+void BM_KeyAtAfterWrite(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  r.sort = PairSort::kItm;
+  const int64_t total = project.count(r).value();
+  const int64_t position = std::min(total - 1, total * state.range(0) / 1000);
+  Rng rng;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const DecisionInput d{static_cast<int64_t>(rng.below(kCaptions)) + 1, Decision::kKeep,
+                          DecisionOrigin::kCurator, "bench-jump", ""};
+    if (!project.decide({d})) { state.SkipWithError("decide failed"); return; }
+    state.ResumeTiming();
+    auto key = project.key_at(r, position);
+    if (!key.is_ok() || !key->has_value()) { state.SkipWithError("key_at failed"); return; }
+  }
+  state.counters["position"] = static_cast<double>(position);
+}
+BENCHMARK(BM_KeyAtAfterWrite)->Arg(250)->Arg(500)->Unit(benchmark::kMillisecond);
+
+// A count that the counters cannot answer, made afresh (a decision before each invalidates the
+// kept counts): 0 = the "val" split, 1 = a search, 2 = ITM <= 0.3.
+void BM_CountWalked(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  if (state.range(0) == 0) r.filter.split = "val";
+  if (state.range(0) == 1) r.filter.text_query = "triangle AND left";
+  if (state.range(0) == 2) r.filter.itm_max = 0.3;
+  Rng rng;
+  int64_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const DecisionInput d{static_cast<int64_t>(rng.below(kCaptions)) + 1, Decision::kKeep,
+                          DecisionOrigin::kCurator, "bench-count", ""};
+    if (!project.decide({d})) { state.SkipWithError("decide failed"); return; }
+    state.ResumeTiming();
+    n = project.count(r).value();
+  }
+  state.counters["count"] = static_cast<double>(n);
+}
+BENCHMARK(BM_CountWalked)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// A search for a rare word: its matches are listed and sorted, not walked in ITM order.
+void BM_PageRareTextSearch(benchmark::State& state) {
+  PageRequest r;
+  r.filter.text_query = "\"12345\"";  // the number after '#' in ~10 captions
+  r.sort = PairSort::kItm;
+  r.descending = true;
+  r.with_total = false;
+  run_page(state, r);
+  state.counters["rows"] = static_cast<double>(bench_project().page(r).value().rows.size());
+}
+BENCHMARK(BM_PageRareTextSearch)->Unit(benchmark::kMillisecond);
+
+// The count of the filter, computed once per filter (the studio, off its GUI thread).
+void BM_CountWebUndecided(benchmark::State& state) {
+  Project& project = bench_project();
+  const PageRequest r = web_undecided_by_itm();
+  for (auto _ : state) benchmark::DoNotOptimize(project.count(r).value());
+}
+BENCHMARK(BM_CountWebUndecided)->Unit(benchmark::kMillisecond);
+
 void BM_PageItmBelowByItm(benchmark::State& state) {
   PageRequest r;
   r.filter.itm_max = 0.3;
   r.sort = PairSort::kItm;
+  r.with_total = state.range(0) != 0;
   run_page(state, r);
 }
-BENCHMARK(BM_PageItmBelowByItm)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PageItmBelowByItm)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_PageSplitByPath(benchmark::State& state) {
   PageRequest r;
   r.filter.split = "val";
   r.sort = PairSort::kPath;
+  r.with_total = state.range(0) != 0;
   run_page(state, r);
 }
-BENCHMARK(BM_PageSplitByPath)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PageSplitByPath)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
+// Arg 1: with the total, as before; 0: without (the page alone, once the search ran).
 void BM_PageTextSearchByItm(benchmark::State& state) {
   PageRequest r;
   r.filter.text_query = "triangle AND left";
   r.sort = PairSort::kItm;
   r.descending = true;
+  r.with_total = state.range(0) != 0;
   run_page(state, r);
 }
-BENCHMARK(BM_PageTextSearchByItm)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PageTextSearchByItm)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// A search deep in its results: the page after the 10,000th match by seek.
+void BM_PageTextSearchSeek(benchmark::State& state) {
+  Project& project = bench_project();
+  PageRequest r;
+  r.filter.text_query = "triangle AND left";
+  r.sort = PairSort::kItm;
+  r.descending = true;
+  r.with_total = false;
+  r.after = project.key_at(r, 10000).value();
+  run_page(state, r);
+}
+BENCHMARK(BM_PageTextSearchSeek)->Unit(benchmark::kMillisecond);
+
+// The first page of a new search (the match set is rebuilt each time).
+void BM_PageTextSearchNew(benchmark::State& state) {
+  Project& project = bench_project();
+  const char* const queries[] = {"triangle AND left", "circle AND right"};
+  int k = 0;
+  for (auto _ : state) {
+    PageRequest r;
+    r.filter.text_query = queries[k++ % 2];
+    r.sort = PairSort::kItm;
+    r.descending = true;
+    r.with_total = false;
+    auto page = project.page(r);
+    if (!page.is_ok()) { state.SkipWithError(page.status().message().c_str()); return; }
+    benchmark::DoNotOptimize(page->rows.data());
+  }
+}
+BENCHMARK(BM_PageTextSearchNew)->Unit(benchmark::kMillisecond);
 
 void BM_ItmHistogram(benchmark::State& state) {
   Project& project = bench_project();

@@ -76,6 +76,47 @@ TEST(Migration, UpgradesAnOldFileAndKeepsItsData) {
   sqlite3_close(db);
 }
 
+// Version 7 copies each caption's decision onto its scores and counts captions and scores; the
+// copies and counts of a file made before it must match its data, and stay right afterwards.
+TEST(Migration, Version7CountsWhatAVersion6FileHolds) {
+  ScratchDir dir;
+  const std::string path = dir.file("v6.capfilt");
+  std::string v6;
+  for (int k = 0; k < 6; ++k) v6 += internal::migrations()[static_cast<size_t>(k)];
+  raw_exec(path, v6 +
+                     "PRAGMA user_version = 6;"
+                     "INSERT INTO images(path, split) VALUES ('a.jpg', 'val'), ('b.jpg', 'train');"
+                     "INSERT INTO captions(image_id, text, source, decision, decided_ms) VALUES "
+                     "(1, 'a web caption', 'web', 'keep', 5), (1, 'a synthetic one', 'synthetic', "
+                     "'undecided', 0), (2, 'another web caption', 'web', 'drop', 6);"
+                     "INSERT INTO decisions(caption_id, decision, origin, curator, time_ms) VALUES "
+                     "(1, 'keep', 'curator', 'ann', 5), (3, 'drop', 'auto', 'filter', 6);"
+                     "INSERT INTO models(name, created_ms) VALUES ('filter', 5);"
+                     "INSERT INTO scores(caption_id, model_id, itm, itc, source) VALUES "
+                     "(1, 1, 0.9, 0.3, 'web'), (2, 1, 0.2, 0.1, 'synthetic'), (3, 1, 1.0, 0.2, 'web');");
+  FakeClock clock;
+  auto project = test::open_or_die(path, &clock);
+  ASSERT_TRUE(project);
+  EXPECT_TRUE(project->check().is_ok()) << project->check().message();
+  auto counts = project->decision_counts().value();
+  EXPECT_EQ(counts.keep, 1);
+  EXPECT_EQ(counts.drop, 1);
+  EXPECT_EQ(counts.undecided, 1);
+  auto histograms = project->itm_histogram(10).value();
+  ASSERT_EQ(histograms.size(), 2u);
+  EXPECT_EQ(histograms[0].counts, std::vector<int64_t>({0, 0, 0, 0, 0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(histograms[1].counts, std::vector<int64_t>({0, 0, 1, 0, 0, 0, 0, 0, 0, 0}));
+  PageRequest web_kept;
+  web_kept.filter.sources = {CaptionSource::kWeb};
+  web_kept.filter.decisions = {Decision::kKeep};
+  web_kept.sort = PairSort::kItm;
+  EXPECT_EQ(test::ids(project->page(web_kept).value()), std::vector<int64_t>({1}));
+  ASSERT_TRUE(project->decide({{3, Decision::kKeep, DecisionOrigin::kCurator, "ann", ""}}).is_ok());
+  EXPECT_EQ(test::ids(project->page(web_kept).value()), std::vector<int64_t>({1, 3}));
+  EXPECT_EQ(project->count(web_kept).value(), 2);
+  EXPECT_TRUE(project->check().is_ok()) << project->check().message();
+}
+
 TEST(Migration, ANewFileGetsEveryMigration) {
   ScratchDir dir;
   FakeClock clock;
