@@ -37,6 +37,9 @@ struct CaptionOptions {
   int max_length = 30;  // tokens: [DEC] + prompt + caption + [SEP]
   int min_length = 5;
   uint64_t seed = 0;    // nucleus: same seed, same captions
+  // Nucleus: one seed per image (as many as images), so an image's samples do not depend on the
+  // rest of the batch. Empty: `seed` for the whole batch.
+  std::vector<uint64_t> image_seeds;
   std::string prompt = "a picture of ";  // kept out of the returned text
 };
 // CapFilt's captioner settings (the paper's choice): nucleus sampling, top-p 0.9, one caption.

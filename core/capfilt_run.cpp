@@ -139,7 +139,11 @@ class BatchRunner {
       to_caption = &subset.value();
     }
     CaptionOptions o = options_.caption;
-    o.seed += static_cast<uint64_t>(images.front()->image_id);  // reproducible per batch
+    // Each image samples from its own seed: resumed, sharded and re-batched runs write the same.
+    for (int64_t row : rows) {
+      o.image_seeds.push_back(options_.caption.seed * 1000003u +
+                              static_cast<uint64_t>(images[static_cast<size_t>(row)]->image_id));
+    }
     auto captions = models_.captioner->caption(*to_caption, o);
     if (!captions) return captions.status();
     for (size_t k = 0; k < rows.size(); ++k) {
@@ -234,7 +238,7 @@ Status parse_shard(const std::string& spec, int* index, int* count) {
   return Status::ok();
 }
 
-Status validate(const CapfiltRunOptions& o, const CapfiltModels& m) {
+Status validate(const CapfiltRunOptions& o) {
   if (!(o.threshold >= 0.0 && o.threshold <= 1.0)) {
     return Status::invalid("threshold " + std::to_string(o.threshold) +
                            " is outside [0, 1] (it is an ITM match probability)");
@@ -245,6 +249,11 @@ Status validate(const CapfiltRunOptions& o, const CapfiltModels& m) {
   }
   if (o.batch_images < 1) return Status::invalid("batch must hold at least one image");
   if (o.caption.num_captions < 1) return Status::invalid("at least one caption per image");
+  return Status::ok();
+}
+
+Status validate(const CapfiltRunOptions& o, const CapfiltModels& m) {
+  if (Status s = validate(o); !s) return s;
   if (m.captioner == nullptr || m.filter == nullptr) return Status::invalid("no models given");
   if (!m.captioner->info().can_caption) {
     return Status::invalid(m.captioner->info().path + " cannot be the captioner: it is a " +

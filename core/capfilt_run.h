@@ -93,6 +93,8 @@ Status parse_shard(const std::string& spec, int* index, int* count);
 // kInvalid for options that cannot work (threshold outside [0, 1], bad shard, batch < 1) and for
 // models that cannot do their part (a captioner without a decoder, a filter without an ITM head).
 Status validate(const CapfiltRunOptions& options, const CapfiltModels& models);
+// The options alone (checked before any model is loaded).
+Status validate(const CapfiltRunOptions& options);
 
 // Runs CapFilt. Returns the report also when cancelled (report.cancelled) or when images failed
 // (report.failures); an error Status only for what stops the run (the store, the models).

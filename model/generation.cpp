@@ -41,6 +41,17 @@ GenerationOutput sample_or_greedy(DecoderSteps& steps, int64_t images,
   auto finished = torch::zeros({rows}, torch::kBool);
   auto log_probs = torch::zeros({rows}, torch::kFloat);
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  std::vector<at::Generator> row_generators;
+  if (!greedy && !options.image_seeds.empty()) {
+    if (static_cast<int64_t>(options.image_seeds.size()) != images) {
+      throw ModelError("generation: " + std::to_string(options.image_seeds.size()) +
+                       " image seeds for " + std::to_string(images) + " images");
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint64_t seed = options.image_seeds[static_cast<size_t>(r / per_image)];
+      row_generators.push_back(at::make_generator<at::CPUGeneratorImpl>(seed + r % per_image));
+    }
+  }
 
   torch::Tensor feed = seqs;
   while (seqs.size(1) < options.max_length) {
@@ -55,7 +66,16 @@ GenerationOutput sample_or_greedy(DecoderSteps& steps, int64_t images,
       scores = scores / options.temperature;
       if (options.top_k > 0) scores = apply_top_k(scores, options.top_k);
       scores = apply_top_p(scores, options.top_p);
-      next = torch::multinomial(torch::softmax(scores, -1), 1, false, generator).squeeze(1);
+      const auto probs = torch::softmax(scores, -1);
+      if (row_generators.empty()) {
+        next = torch::multinomial(probs, 1, false, generator).squeeze(1);
+      } else {
+        next = torch::empty({rows}, torch::kLong);
+        for (int64_t r = 0; r < rows; ++r) {
+          next[r] = torch::multinomial(probs[r], 1, false, row_generators[static_cast<size_t>(r)])
+                        .item<int64_t>();
+        }
+      }
     }
     torch::Tensor token_log_probs = raw_log_probs.gather(1, next.unsqueeze(1)).squeeze(1);
     log_probs += token_log_probs.masked_fill(finished, 0.0);

@@ -45,6 +45,10 @@ struct GenerationOptions {
   int max_length = 30;        // whole sequence: [DEC] + prompt + generated tokens incl. [SEP]
   int min_length = 10;        // [SEP] is forbidden until the sequence holds this many tokens
   uint64_t seed = 0;          // nucleus sampling's random generator
+  // Nucleus: one seed per image; image i's samples then come from its own generator, so they do
+  // not depend on which other images share the batch (resumed and sharded runs reproduce them).
+  // Empty: one generator seeded with `seed` for the whole batch.
+  std::vector<uint64_t> image_seeds;
   bool use_cache = true;      // false: recompute every position at every step (for tests/benchmarks)
   std::vector<int64_t> prompt_ids;  // tokens after [DEC], e.g. "a picture of" (no [CLS]/[SEP])
   GenerationTokenIds tokens;

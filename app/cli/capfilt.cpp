@@ -123,6 +123,7 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   apply_runtime(options);
   install_interrupt_handlers();
   core::CapfiltRunOptions o = run_options(a);
+  throw_if(core::validate(o));
   const std::string captioner_path = a.captioner.empty() ? a.model : a.captioner;
   const std::string filter_path = a.filter.empty() ? a.model : a.filter;
   if (captioner_path.empty() || filter_path.empty()) {

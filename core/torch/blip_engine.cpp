@@ -78,6 +78,7 @@ model::GenerationOptions to_generation(const CaptionOptions& o, const model::Tok
   g.max_length = o.max_length;
   g.min_length = o.min_length;
   g.seed = o.seed;
+  g.image_seeds = o.image_seeds;
   if (!o.prompt.empty()) g.prompt_ids = tok.encode(o.prompt, false);
   return g;
 }

@@ -140,6 +140,32 @@ TEST(BlipEngine, SeveralThreadsCaptionWithOneEngine) {
   }
 }
 
+TEST(BlipEngine, WithImageSeedsAnImagesSamplesDoNotDependOnItsBatch) {
+  auto engine = open_engine("caption");
+  ASSERT_TRUE(engine);
+  auto both = engine->encode_pixels(rows_of(reference_pixels("caption")));
+  ASSERT_TRUE(both.is_ok());
+  auto second = engine->select(both.value(), {1});
+  ASSERT_TRUE(second.is_ok());
+  CaptionOptions o;
+  o.num_captions = 3;
+  o.min_length = 6;
+  o.max_length = 12;
+  o.image_seeds = {11, 22};
+  auto together = engine->caption(both.value(), o);
+  o.image_seeds = {22};
+  auto alone = engine->caption(second.value(), o);
+  ASSERT_TRUE(together.is_ok() && alone.is_ok());
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(together.value()[1][k].text, alone.value()[0][k].text);
+  o.image_seeds = {23};
+  auto other_seed = engine->caption(second.value(), o);
+  bool differs = false;
+  for (int k = 0; k < 3; ++k) differs |= other_seed.value()[0][k].text != alone.value()[0][k].text;
+  EXPECT_TRUE(differs);
+  o.image_seeds = {1, 2, 3};  // not one per image
+  EXPECT_FALSE(engine->caption(second.value(), o).is_ok());
+}
+
 TEST(BlipEngine, RefusesWhatCannotWorkWithAClearMessage) {
   auto missing = BlipEngine::open({"/nonexistent/model", kVocab, "cpu"});
   ASSERT_FALSE(missing.is_ok());
