@@ -7,7 +7,9 @@
 #include <QApplication>
 #include <QImage>
 #include <QSettings>
+#include <QElapsedTimer>
 #include <QString>
+#include <QTest>
 
 #include <atomic>
 #include <filesystem>
@@ -28,6 +30,19 @@ class StepClock final : public db::Clock {
  private:
   mutable std::atomic<int64_t> ticks_{0};
 };
+
+// Runs the event loop until `done()` or `timeout_ms`; whether it happened. (QTRY_* report to
+// QTest, not to GoogleTest, so they cannot fail a test here.)
+template <typename Pred>
+bool wait_until(Pred done, int timeout_ms = 5000) {
+  QElapsedTimer timer;
+  timer.start();
+  while (!done()) {
+    if (timer.elapsed() > timeout_ms) return false;
+    QTest::qWait(5);
+  }
+  return true;
+}
 
 inline std::filesystem::path scratch(const std::string& name) {
   std::filesystem::path dir = std::filesystem::path(capfilt::test::kScratchDir) / name;
