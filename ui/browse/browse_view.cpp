@@ -66,7 +66,8 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   table_->verticalHeader()->setDefaultSectionSize(52);
   table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
   table_->horizontalHeader()->setSectionResizeMode(PairTableModel::kCaption, QHeaderView::Stretch);
-  table_->setColumnWidth(PairTableModel::kImage, 190);
+  table_->setColumnWidth(PairTableModel::kImage, 300);
+  table_->setColumnWidth(PairTableModel::kDecided, 150);
   table_->setWordWrap(false);
   outer->addWidget(table_, 1);
 

@@ -122,10 +122,17 @@ void ReviewView::reloadShortcuts() {
   for (const auto& info : review_actions()) {
     QAction* a = action(info.action);
     const QKeySequence keys = settings_->shortcut(info.name, info.default_keys);
-    a->setShortcut(keys);
+    const bool window_owns = undo_keys_in_window_ && (info.action == ReviewAction::kUndo ||
+                                                      info.action == ReviewAction::kRedo);
+    a->setShortcut(window_owns ? QKeySequence() : keys);
     a->setToolTip(QStringLiteral("%1 (%2)").arg(tr(info.help), keys.toString(QKeySequence::NativeText)));
   }
   help_->refresh();
+}
+
+void ReviewView::setUndoKeysInWindow(bool in_window) {
+  undo_keys_in_window_ = in_window;
+  reloadShortcuts();
 }
 
 int64_t ReviewView::pairCount() { return pairs_.total(); }

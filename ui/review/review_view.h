@@ -48,6 +48,9 @@ class ReviewView : public QWidget {
   bool editing() const;
   // Rereads the keys from the settings (after they were rebound).
   void reloadShortcuts();
+  // In the main window, undo/redo keys belong to the window's Edit menu (one shortcut for every
+  // view; two actions on one key would be ambiguous and neither would fire).
+  void setUndoKeysInWindow(bool in_window);
 
  public Q_SLOTS:
   void setPosition(int64_t position);
@@ -80,6 +83,7 @@ class ReviewView : public QWidget {
   ThumbnailLoader* images_;
   PairPageCache pairs_;
   int64_t position_ = 0;
+  bool undo_keys_in_window_ = false;
   QHash<int, QAction*> actions_;
   QLabel* header_;
   QLabel* image_;

@@ -18,6 +18,7 @@ ThresholdChartView::ThresholdChartView(QWidget* parent) : QChartView(parent) {
   x_axis_->setRange(0, 1);
   x_axis_->setTitleText(tr("ITM match probability"));
   x_axis_->setLabelFormat("%.1f");
+  x_axis_->setTickCount(11);
   y_axis_ = new QValueAxis(chart);
   y_axis_->setTitleText(tr("captions"));
   y_axis_->setLabelFormat("%d");
