@@ -51,11 +51,11 @@ CaptionCard::CaptionCard(QWidget* parent) : QFrame(parent) {
   itc_ = score_bar(this);
   decision_ = new QLabel(this);
   decision_->setWordWrap(true);
-  grid->addWidget(source_, 0, 0);
-  grid->addWidget(decision_, 0, 1, Qt::AlignRight);
+  grid->addWidget(source_, 0, 0, 1, 2);
   grid->addWidget(text_, 1, 0, 1, 2);
   grid->addWidget(itm_, 2, 0);
   grid->addWidget(itc_, 2, 1);
+  grid->addWidget(decision_, 3, 0, 1, 2);
   grid->setColumnStretch(0, 1);
   grid->setColumnStretch(1, 1);
 }

@@ -23,7 +23,7 @@ void HelpOverlay::refresh() {
                      tr(a.help).toHtmlEscaped());
   }
   text_ = QStringLiteral("<h2>Review shortcuts</h2><table cellspacing='4'>%1</table>"
-                         "<p>Keys are rebound under Edit → Shortcuts. Press ? or click to close.</p>")
+                         "<p>Keys are rebound under Edit → Review shortcuts. Press ? or click to close.</p>")
               .arg(rows);
   if (parentWidget()) setGeometry(parentWidget()->rect());
   update();
@@ -31,7 +31,7 @@ void HelpOverlay::refresh() {
 
 void HelpOverlay::paintEvent(QPaintEvent*) {
   QPainter painter(this);
-  painter.fillRect(rect(), QColor(20, 20, 30, 200));
+  painter.fillRect(rect(), QColor(20, 20, 30, 225));
   QTextDocument doc;
   doc.setDefaultStyleSheet("body, td, h2, p { color: white; }");
   doc.setHtml(QStringLiteral("<body>%1</body>").arg(text_));
