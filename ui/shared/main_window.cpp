@@ -19,6 +19,8 @@
 
 #include "core/thumbnails.h"
 #include "ui/browse/browse_view.h"
+#include "ui/data/export_dialog.h"
+#include "ui/data/import_dialog.h"
 #include "ui/review/review_actions.h"
 #include "ui/review/review_view.h"
 #include "ui/review/shortcut_dialog.h"
@@ -69,6 +71,22 @@ void MainWindow::buildMenus() {
   file->addAction(tr("&Open project…"), QKeySequence::Open, this, &MainWindow::chooseProject);
   file->addAction(tr("Open the &demo project"), this, &MainWindow::openDemo);
   file->addAction(tr("&Close project"), this, &MainWindow::closeProject);
+  file->addSeparator();
+  file->addAction(tr("&Import dataset…"), this, [this] {
+    if (!document_) return;
+    ImportDialog dialog(document_.get(), this);
+    dialog.exec();
+  });
+  file->addAction(tr("Import &history…"), this, [this] {
+    if (!document_) return;
+    ImportHistoryDialog dialog(document_.get(), this);
+    dialog.exec();
+  });
+  file->addAction(tr("&Export…"), this, [this] {
+    if (!document_) return;
+    ExportDialog dialog(document_.get(), this);
+    dialog.exec();
+  });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -273,7 +291,9 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
   };
   QWidget* before = stack_->currentWidget();
   stack_->setCurrentWidget(start_);
+  if (history_) history_->hide();  // the start page as a newcomer sees it
   save(this, "start");
+  if (history_) history_->show();
   if (tabs_) {
     stack_->setCurrentWidget(tabs_);
     for (int k = 0; k < tabs_->count(); ++k) {
@@ -287,6 +307,12 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
     ShortcutDialog shortcuts(settings_, this);
     shortcuts.adjustSize();
     save(&shortcuts, "shortcuts");
+    ImportDialog import(document_.get(), this);
+    save(&import, "import");
+    ImportHistoryDialog history(document_.get(), this);
+    save(&history, "import-history");
+    ExportDialog exporter(document_.get(), this);
+    save(&exporter, "export");
   }
   stack_->setCurrentWidget(before);
   return files;

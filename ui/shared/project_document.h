@@ -66,6 +66,9 @@ class ProjectDocument : public QObject {
   void write(WriteOp op, const QString& what, QVector<qint64> captions = {});
   bool hasPendingWrites() const { return !pending_.empty(); }
 
+  // Another connection (an import on a worker thread, a job) changed the project: views reload.
+  void notifyExternalChange() { Q_EMIT decisionsChanged({}); }
+
   // Pushes a command deciding `decisions` (all by the current curator). Returns at once.
   void decide(const std::vector<db::DecisionInput>& decisions, const QString& text);
 
