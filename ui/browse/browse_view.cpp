@@ -7,6 +7,9 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListView>
+#include <QStackedWidget>
+#include <QCheckBox>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
@@ -69,11 +72,30 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   table_->setColumnWidth(PairTableModel::kImage, 300);
   table_->setColumnWidth(PairTableModel::kDecided, 150);
   table_->setWordWrap(false);
-  outer->addWidget(table_, 1);
+  // The grid shares the model: the same pages, the thumbnails of column 0. Uniform item sizes keep
+  // it virtualised (no per-item size query over the whole list).
+  grid_ = new QListView(this);
+  grid_->setModel(model_);
+  grid_->setModelColumn(PairTableModel::kImage);
+  grid_->setViewMode(QListView::IconMode);
+  grid_->setUniformItemSizes(true);
+  grid_->setIconSize(QSize(96, 96));
+  grid_->setGridSize(QSize(150, 140));
+  grid_->setResizeMode(QListView::Adjust);
+  grid_->setMovement(QListView::Static);
+  grid_->setSelectionModel(table_->selectionModel());
+  grid_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  views_ = new QStackedWidget(this);
+  views_->addWidget(table_);
+  views_->addWidget(grid_);
+  outer->addWidget(views_, 1);
 
   auto* bottom = new QHBoxLayout;
   count_ = new QLabel(this);
   bottom->addWidget(count_);
+  auto* grid_mode = new QCheckBox(tr("Thumbnail grid"), this);
+  connect(grid_mode, &QCheckBox::toggled, this, &BrowseView::setGridMode);
+  bottom->addWidget(grid_mode);
   bottom->addStretch(1);
   bottom->addWidget(new QLabel(tr("Go to #"), this));
   jump_ = new QSpinBox(this);
@@ -98,6 +120,8 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   connect(model_, &QAbstractItemModel::modelReset, this, &BrowseView::updateCount);
   updateCount();
 }
+
+void BrowseView::setGridMode(bool grid) { views_->setCurrentWidget(grid ? static_cast<QWidget*>(grid_) : table_); }
 
 QString BrowseView::countText() const { return count_->text(); }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Browsing the whole project: a filter bar (decision, source, split, ITM range, full-text search),
-// the count of matching pairs, a table whose rows are fetched page by page as the user scrolls,
+// the count of matching pairs, a table (or a grid of thumbnails) whose rows are fetched page by page as the user scrolls,
 // jump to any position, and bulk keep/drop of the selected or of all matching pairs (one
 // transaction, one undo step, after a confirmation naming the count).
 
@@ -14,6 +14,8 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QListView;
+class QStackedWidget;
 class QSpinBox;
 class QTableView;
 
@@ -32,6 +34,8 @@ class BrowseView : public QWidget {
 
   PairTableModel* model() const { return model_; }
   QTableView* table() const { return table_; }
+  QListView* grid() const { return grid_; }
+  void setGridMode(bool grid);
   QString countText() const;
   // Asked before a bulk decision with the sentence naming the count; tests replace the dialog.
   void setConfirm(std::function<bool(const QString&)> confirm) { confirm_ = std::move(confirm); }
@@ -52,6 +56,8 @@ class BrowseView : public QWidget {
   ProjectDocument* document_;
   PairTableModel* model_;
   QTableView* table_;
+  QListView* grid_;
+  QStackedWidget* views_;
   QComboBox* decision_;
   QComboBox* source_;
   QComboBox* split_;

@@ -300,6 +300,10 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
       tabs_->setCurrentIndex(k);
       save(this, tabs_->tabText(k).toLower());
     }
+    tabs_->setCurrentWidget(browse_);
+    browse_->setGridMode(true);
+    save(this, "browse-grid");
+    browse_->setGridMode(false);
     tabs_->setCurrentWidget(review_);
     review_->trigger(ReviewAction::kHelp);
     save(this, "review-help");
