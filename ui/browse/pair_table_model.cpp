@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "ui/shared/page_fetcher.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/thumbnail_loader.h"
 
@@ -19,12 +20,16 @@ PairTableModel::PairTableModel(ProjectDocument* document, ThumbnailLoader* thumb
                                QObject* parent)
     : QAbstractTableModel(parent), document_(document), thumbnails_(thumbnails),
       cache_(&document->project(), 100, 40) {
+  fetcher_ = std::make_unique<PageFetcher>(document->path());
+  connect(fetcher_.get(), &PageFetcher::fetched, this, &PairTableModel::pageArrived);
   cache_.setQuery({}, db::PairSort::kCaptionId, false);
   rows_ = std::min(cache_.total(), kMaxRows);
   connect(document_, &ProjectDocument::decisionsChanged, this, &PairTableModel::refresh);
   if (thumbnails_)
     connect(thumbnails_, &ThumbnailLoader::ready, this, &PairTableModel::thumbnailReady);
 }
+
+PairTableModel::~PairTableModel() = default;
 
 int PairTableModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_);
@@ -99,6 +104,7 @@ void PairTableModel::sort(int column, Qt::SortOrder order) {
     default: break;
   }
   beginResetModel();
+  in_flight_.clear();
   cache_.setQuery(cache_.filter(), sort, order == Qt::DescendingOrder);
   rows_ = std::min(cache_.total(), kMaxRows);
   endResetModel();
@@ -106,6 +112,7 @@ void PairTableModel::sort(int column, Qt::SortOrder order) {
 
 void PairTableModel::setFilter(const db::PairFilter& filter) {
   beginResetModel();
+  in_flight_.clear();
   cache_.setQuery(filter, cache_.sort(), cache_.descending());
   rows_ = std::min(cache_.total(), kMaxRows);
   endResetModel();
@@ -120,15 +127,32 @@ void PairTableModel::fetchPending() {
   fetch_scheduled_ = false;
   const QSet<int64_t> pages = wanted_pages_;
   wanted_pages_.clear();
+  const quint64 generation = cache_.generation();
+  fetcher_->setGeneration(generation);
   for (int64_t page : pages) {
-    if (!cache_.fetchPage(page)) continue;
-    const int first = static_cast<int>(page * cache_.pageSize());
-    const int last = std::min<int>(rowCount() - 1, first + cache_.pageSize() - 1);
-    if (first <= last) Q_EMIT dataChanged(index(first, 0), index(last, kColumnCount - 1));
+    if (cache_.hasPage(page) || in_flight_.contains(page)) continue;
+    in_flight_.insert(page);
+    ++async_fetches_;
+    fetcher_->request(generation, page, cache_.requestFor(page));
   }
 }
 
+void PairTableModel::pageArrived(quint64 generation, qint64 page,
+                                 std::shared_ptr<const db::Page> rows, const QString& error) {
+  if (generation != cache_.generation()) return;  // for a query or data that changed since
+  in_flight_.remove(page);
+  if (!rows) {
+    qWarning("page %lld: %s", static_cast<long long>(page), qPrintable(error));
+    return;
+  }
+  cache_.insertPage(page, rows->rows, rows->total);
+  const int first = static_cast<int>(page * cache_.pageSize());
+  const int last = std::min<int>(rowCount() - 1, first + cache_.pageSize() - 1);
+  if (first <= last) Q_EMIT dataChanged(index(first, 0), index(last, kColumnCount - 1));
+}
+
 void PairTableModel::refresh() {
+  in_flight_.clear();
   cache_.invalidate();
   const int64_t rows = std::min(cache_.total(), kMaxRows);
   if (rows != rows_) {

@@ -15,6 +15,7 @@ void PairPageCache::setQuery(const db::PairFilter& filter, db::PairSort sort, bo
 }
 
 void PairPageCache::invalidate() {
+  ++generation_;
   pages_.clear();
   recent_.clear();
   total_ = -1;
@@ -30,27 +31,35 @@ bool PairPageCache::fetchPage(int64_t page) {
     touch(page);
     return true;
   }
-  db::PageRequest request;
-  request.filter = filter_;
-  request.sort = sort_;
-  request.descending = descending_;
-  request.offset = page * page_size_;
-  request.limit = page_size_;
-  auto result = project_->page(request);
+  auto result = project_->page(requestFor(page));
   ++fetches_;
   if (!result) {
     last_error_ = result.status();
     return false;
   }
   last_error_ = Status::ok();
-  total_ = result->total;
-  pages_[page] = std::move(result->rows);
+  insertPage(page, std::move(result->rows), result->total);
+  return true;
+}
+
+db::PageRequest PairPageCache::requestFor(int64_t page) const {
+  db::PageRequest request;
+  request.filter = filter_;
+  request.sort = sort_;
+  request.descending = descending_;
+  request.offset = page * page_size_;
+  request.limit = page_size_;
+  return request;
+}
+
+void PairPageCache::insertPage(int64_t page, std::vector<db::PairRow> rows, int64_t total) {
+  total_ = total;
+  pages_[page] = std::move(rows);
   touch(page);
   while (static_cast<int>(recent_.size()) > max_pages_) {
     pages_.erase(recent_.back());
     recent_.pop_back();
   }
-  return true;
 }
 
 const db::PairRow* PairPageCache::rowAt(int64_t position, bool fetch) {

@@ -5,6 +5,8 @@
 //
 // Not thread-safe; the GUI thread. `project` is not owned and must outlive the cache.
 
+#include <QtGlobal>
+
 #include <cstdint>
 #include <list>
 #include <map>
@@ -34,6 +36,12 @@ class PairPageCache {
   bool fetchPage(int64_t page);
   // Forgets every page and the total (after decisions changed them).
   void invalidate();
+  // Stores a page fetched elsewhere (PageFetcher) for the current query.
+  void insertPage(int64_t page, std::vector<db::PairRow> rows, int64_t total);
+  // The request that fetches `page` of the current query.
+  db::PageRequest requestFor(int64_t page) const;
+  // Changes whenever the query or the data behind it changes (setQuery, invalidate).
+  quint64 generation() const { return generation_; }
   // Positions of cached rows whose image path is `path` (to refresh them when a thumbnail arrives).
   std::vector<int64_t> cachedPositionsOfImage(const std::string& path) const;
 
@@ -54,6 +62,7 @@ class PairPageCache {
   std::list<int64_t> recent_;  // most recently used first
   Status last_error_;
   int64_t fetches_ = 0;
+  quint64 generation_ = 1;
 };
 
 }  // namespace capfilt::ui
