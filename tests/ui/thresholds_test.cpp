@@ -95,6 +95,7 @@ TEST_F(Thresholds, ApplyNeverOverridesACuratorAndShowsAgreement) {
                      {3, db::Decision::kDrop, db::DecisionOrigin::kCurator, {}, {}}},
                     "review");
   ThresholdView view(document_.get());
+  view.show();  // a hidden view reloads its counts only when shown
   view.setConfirm([](const QString&) { return true; });
   view.setThreshold(0.5);
   EXPECT_TRUE(view.agreementText().contains("2 curator decisions")) << view.agreementText().toStdString();

@@ -91,16 +91,13 @@ void MainWindow::buildMenus() {
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-  QAction* undo = edit->addAction(tr("&Undo"), this, [this] {
+  undo_ = edit->addAction(tr("&Undo"), this, [this] {
     if (document_) document_->undoStack()->undo();
   });
-  QAction* redo = edit->addAction(tr("&Redo"), this, [this] {
+  redo_ = edit->addAction(tr("&Redo"), this, [this] {
     if (document_) document_->undoStack()->redo();
   });
-  for (const auto& a : review_actions()) {
-    if (a.action == ReviewAction::kUndo) undo->setShortcut(settings_->shortcut(a.name, a.default_keys));
-    if (a.action == ReviewAction::kRedo) redo->setShortcut(settings_->shortcut(a.name, a.default_keys));
-  }
+  reloadUndoKeys();
   edit->addSeparator();
   edit->addAction(tr("Curator &name…"), this, &MainWindow::askCurator);
   edit->addAction(tr("Review &shortcuts…"), this, &MainWindow::editShortcuts);
@@ -243,7 +240,17 @@ void MainWindow::askCurator() {
 
 void MainWindow::editShortcuts() {
   ShortcutDialog dialog(settings_, this);
-  if (dialog.exec() == QDialog::Accepted && review_) review_->reloadShortcuts();
+  if (dialog.exec() != QDialog::Accepted) return;
+  reloadUndoKeys();
+  if (review_) review_->reloadShortcuts();
+}
+
+// Undo and redo are the window's keys (every view's), bound as the review's settings say.
+void MainWindow::reloadUndoKeys() {
+  for (const auto& a : review_actions()) {
+    if (a.action == ReviewAction::kUndo) undo_->setShortcut(settings_->shortcut(a.name, a.default_keys));
+    if (a.action == ReviewAction::kRedo) redo_->setShortcut(settings_->shortcut(a.name, a.default_keys));
+  }
 }
 
 void MainWindow::updateCounts() {

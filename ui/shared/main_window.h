@@ -64,6 +64,7 @@ class MainWindow : public QMainWindow {
   void chooseProject();
   void askCurator();
   void editShortcuts();
+  void reloadUndoKeys();
   void updateCounts();
   QString guessImagesRoot(const QString& project_path);
 
@@ -80,6 +81,8 @@ class MainWindow : public QMainWindow {
   ReviewView* review_ = nullptr;
   ThresholdView* thresholds_ = nullptr;
   QDockWidget* history_ = nullptr;
+  QAction* undo_ = nullptr;
+  QAction* redo_ = nullptr;
   DemoProjectRunner* demo_runner_;
   QLabel* counts_;
   QLabel* lock_;

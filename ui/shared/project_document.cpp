@@ -23,6 +23,8 @@ Result<std::unique_ptr<ProjectDocument>> ProjectDocument::open(const QString& pa
 ProjectDocument::ProjectDocument(std::unique_ptr<db::Project> project, const QString& curator,
                                  const Options& options)
     : project_(std::move(project)), options_(options), curator_(curator) {
+  // Every decision names who made it; until the curator gives a name, the login name.
+  if (curator_.trimmed().isEmpty()) curator_ = qEnvironmentVariable("USER", QStringLiteral("curator"));
   retry_timer_.setInterval(options_.retry_interval_ms);
   connect(&retry_timer_, &QTimer::timeout, this, &ProjectDocument::runPending);
 }

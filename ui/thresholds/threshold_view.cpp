@@ -68,7 +68,12 @@ ThresholdView::ThresholdView(ProjectDocument* document, QWidget* parent)
   });
   connect(value_, &QDoubleSpinBox::valueChanged, chart_, &ThresholdChartView::setThreshold);
   connect(apply, &QPushButton::clicked, this, &ThresholdView::apply);
-  connect(document_, &ProjectDocument::decisionsChanged, this, &ThresholdView::reload);
+  // Histograms, counts and the curators' decisions are whole-project queries: a hidden view only
+  // notes that they changed and reloads when it is shown again.
+  connect(document_, &ProjectDocument::decisionsChanged, this, [this] {
+    if (isVisible()) reload();
+    else stale_ = true;
+  });
   confirm_ = [this](const QString& q) {
     return QMessageBox::question(this, tr("Apply threshold"), q) == QMessageBox::Yes;
   };
@@ -87,7 +92,13 @@ void ThresholdView::setThreshold(double threshold) {
   recount();
 }
 
+void ThresholdView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (stale_) reload();
+}
+
 void ThresholdView::reload() {
+  stale_ = false;
   db::Project& project = document_->project();
   auto histograms = project.itm_histogram(50);
   if (histograms) chart_->setHistograms(*histograms);

@@ -35,6 +35,9 @@ class ThresholdView : public QWidget {
   ThresholdChartView* chartView() const { return chart_; }
   void setConfirm(std::function<bool(const QString&)> confirm) { confirm_ = std::move(confirm); }
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  public Q_SLOTS:
   void setThreshold(double threshold);
   void reload();   // histograms, counts, reviewed scores (after decisions changed)
@@ -52,6 +55,7 @@ class ThresholdView : public QWidget {
   std::vector<ReviewedScore> reviewed_;
   StateCounts counts_;
   std::function<bool(const QString&)> confirm_;
+  bool stale_ = false;  // decisions changed while hidden: reload when shown
 };
 
 }  // namespace capfilt::ui
