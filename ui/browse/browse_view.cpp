@@ -69,8 +69,13 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   table_->verticalHeader()->setDefaultSectionSize(52);
   table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
   table_->horizontalHeader()->setSectionResizeMode(PairTableModel::kCaption, QHeaderView::Stretch);
-  table_->setColumnWidth(PairTableModel::kImage, 300);
-  table_->setColumnWidth(PairTableModel::kDecided, 150);
+  // The caption takes what the others leave.
+  table_->setColumnWidth(PairTableModel::kImage, 250);
+  table_->setColumnWidth(PairTableModel::kSource, 80);
+  table_->setColumnWidth(PairTableModel::kItm, 64);
+  table_->setColumnWidth(PairTableModel::kItc, 64);
+  table_->setColumnWidth(PairTableModel::kDecision, 72);
+  table_->setColumnWidth(PairTableModel::kDecided, 140);
   table_->setWordWrap(false);
   // The grid shares the model: the same pages, the thumbnails of column 0. Uniform item sizes keep
   // it virtualised (no per-item size query over the whole list).

@@ -73,7 +73,7 @@ QVariant PairTableModel::data(const QModelIndex& index, int role) const {
     case kDecision: return QString::fromLatin1(db::to_string(row->decision));
     case kDecided:
       return row->decided_ms ? QDateTime::fromMSecsSinceEpoch(row->decided_ms)
-                                   .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                                   .toString(QStringLiteral("yyyy-MM-dd HH:mm"))
                              : QString();
   }
   return {};
