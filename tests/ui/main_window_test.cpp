@@ -8,6 +8,7 @@
 #include <QUndoStack>
 
 #include "ui/browse/browse_view.h"
+#include "ui/browse/pair_table_model.h"
 #include "ui/review/review_view.h"
 #include "ui/shared/main_window.h"
 #include "ui/shared/project_document.h"
@@ -57,6 +58,33 @@ TEST(MainWindow, UndoFromBrowseTakesBackAReviewDecision) {
   ASSERT_EQ(log->size(), 2u);
   EXPECT_NE(log->at(0).undone_ms, 0);
   EXPECT_EQ(log->at(1).curator, "gus");
+}
+
+TEST(MainWindow, ActivatingARowInBrowseReviewsThatPair) {
+  const std::filesystem::path dir = test::scratch("window-jump");
+  const std::string path = (dir / "p.capfilt").string();
+  {
+    auto project = db::Project::open(path);
+    ASSERT_TRUE(project.is_ok());
+    test::fill_project(*project.value(), 300, dir, false);
+  }
+  auto store = test::scratch_settings(dir);
+  StudioSettings settings(store.get());
+  MainWindow::Options options;
+  options.thumbnail_dir = QString::fromStdString((dir / "thumbs").string());
+  MainWindow window(&settings, options);
+  ASSERT_TRUE(window.openProject(QString::fromStdString(path), false, true));
+  // Synthetic caption of img_217 (id 2*217+2), found among 600 path-ordered pairs.
+  BrowseView* browse = window.browse();
+  browse->setSearchText("217");
+  ASSERT_EQ(browse->countText(), QStringLiteral("2 matching pairs"));
+  const QModelIndex second = browse->model()->index(1, 0);
+  browse->model()->captionIdAt(1);  // its page, as a view would have it painted
+  Q_EMIT browse->table()->activated(second);
+  EXPECT_EQ(window.tabs()->currentWidget(), window.review());
+  ASSERT_NE(window.review()->currentPair(), nullptr);
+  EXPECT_EQ(window.review()->currentPair()->caption_id, 2 * 217 + 2);
+  EXPECT_EQ(window.review()->position(), 2 * 217 + 1);
 }
 
 }  // namespace

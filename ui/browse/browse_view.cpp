@@ -90,6 +90,8 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   grid_->setMovement(QListView::Static);
   grid_->setSelectionModel(table_->selectionModel());
   grid_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  connect(table_, &QAbstractItemView::activated, this, &BrowseView::activated);
+  connect(grid_, &QAbstractItemView::activated, this, &BrowseView::activated);
   views_ = new QStackedWidget(this);
   views_->addWidget(table_);
   views_->addWidget(grid_);
@@ -156,6 +158,13 @@ void BrowseView::applyFilter() {
   if (itm_max_->value() < 1) filter.itm_max = itm_max_->value();
   filter.text_query = search_->text().trimmed().toStdString();
   model_->setFilter(filter);
+}
+
+void BrowseView::activated(const QModelIndex& index) {
+  const int64_t id = model_->captionIdAt(index.row());
+  if (id == 0) return;
+  const QString path = model_->data(model_->index(index.row(), PairTableModel::kImage), Qt::DisplayRole).toString();
+  Q_EMIT reviewRequested(id, path);
 }
 
 void BrowseView::jumpTo(int row) {

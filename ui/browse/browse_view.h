@@ -50,7 +50,12 @@ class BrowseView : public QWidget {
   // Keeps or drops the selected rows, or every pair matching the filter.
   void bulkDecide(db::Decision decision, bool all_matching);
 
+ Q_SIGNALS:
+  // The user asked to review this pair (double-click or Enter on a row).
+  void reviewRequested(qint64 caption_id, const QString& image_path);
+
  private:
+  void activated(const QModelIndex& index);
   void updateCount();
 
   ProjectDocument* document_;

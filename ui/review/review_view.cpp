@@ -149,6 +149,29 @@ void ReviewView::setPosition(int64_t position) {
   Q_EMIT positionChanged(position_);
 }
 
+bool ReviewView::showCaption(int64_t caption_id, const QString& image_path) {
+  const std::string path = image_path.toStdString();
+  // The first position whose image path is not below `path` (SQLite orders paths bytewise, as
+  // std::string compares them).
+  int64_t low = 0, high = pairs_.total();
+  while (low < high) {
+    const int64_t mid = low + (high - low) / 2;
+    const db::PairRow* row = pairs_.rowAt(mid);
+    if (!row) return false;
+    if (row->image.path < path) low = mid + 1;
+    else high = mid;
+  }
+  for (int64_t p = low; p < low + 64; ++p) {  // the captions of that image
+    const db::PairRow* row = pairs_.rowAt(p);
+    if (!row || row->image.path != path) break;
+    if (row->caption_id == caption_id) {
+      setPosition(p);
+      return true;
+    }
+  }
+  return false;
+}
+
 void ReviewView::reload() {
   pairs_.invalidate();
   setPosition(position_);

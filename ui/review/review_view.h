@@ -54,7 +54,9 @@ class ReviewView : public QWidget {
 
  public Q_SLOTS:
   void setPosition(int64_t position);
-  // Shows the pair with this caption id when it is among the cached neighbours, else reloads.
+  // Moves to the pair with this caption of the image at `image_path` (a binary search over the
+  // path-ordered list: a few page fetches). False when it is not in the project.
+  bool showCaption(int64_t caption_id, const QString& image_path);
   void trigger(ReviewAction which);
   void reload();
 

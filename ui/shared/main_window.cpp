@@ -149,6 +149,12 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   tabs_->addTab(thresholds_, tr("Thresholds"));
   stack_->addWidget(tabs_);
   stack_->setCurrentWidget(tabs_);
+  connect(browse_, &BrowseView::reviewRequested, this, [this](qint64 caption, const QString& path) {
+    if (review_->showCaption(caption, path)) {
+      tabs_->setCurrentWidget(review_);
+      review_->setFocus();
+    }
+  });
   review_->setFocus();
 
   history_ = new QDockWidget(tr("Undo history"), this);
