@@ -5,10 +5,12 @@
 #include <QAction>
 #include <QApplication>
 #include <QLineEdit>
+#include <QSignalSpy>
 #include <QTest>
 #include <QUndoStack>
 
 #include "core/thumbnails.h"
+#include "ui/review/caption_scorer.h"
 #include "ui/review/review_view.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/studio_settings.h"
@@ -171,6 +173,35 @@ TEST_F(ReviewSession, ReboundShortcutPersistsAndDecides) {
   key(Qt::Key_Y);
   ASSERT_EQ(log().size(), 1u);
   EXPECT_EQ(log()[0].decision, D::kKeep);
+}
+
+TEST_F(ReviewSession, AnEditedCaptionIsScoredOffTheGuiThread) {
+  std::atomic<int> calls{0};
+  std::string seen_file;
+  CaptionScorer scorer(
+      document_.get(),
+      [&](const std::string& file, const std::string& text) -> Result<std::pair<double, double>> {
+        ++calls;
+        seen_file = file;
+        EXPECT_EQ(text, "two blue squares");
+        return std::make_pair(0.81, 0.42);
+      },
+      /*model_id=*/1);
+  QSignalSpy scored(&scorer, &CaptionScorer::scored);
+  key(Qt::Key_E);
+  QLineEdit* editor = qobject_cast<QLineEdit*>(QApplication::focusWidget());
+  ASSERT_NE(editor, nullptr);
+  editor->clear();
+  QTest::keyClicks(editor, "two blue squares");
+  key(Qt::Key_Return);
+  ASSERT_TRUE(test::wait_until([&] { return scored.count() == 1; }));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_NE(seen_file.find("images/img_000.png"), std::string::npos) << seen_file;
+  auto human = document_->project().pair(13);
+  ASSERT_TRUE(human.is_ok());
+  ASSERT_TRUE(human->itm.has_value());
+  EXPECT_DOUBLE_EQ(*human->itm, 0.81);
+  EXPECT_DOUBLE_EQ(*human->itc, 0.42);
 }
 
 }  // namespace

@@ -43,8 +43,9 @@ void EditCaptionCommand::redo() {
   const std::string corrected = new_text_;
   const std::string curator = curator_;
   auto decided = decided_;
+  ProjectDocument* document = document_;
   document_->write(
-      [edited, corrected, curator, decided](db::Project& p) -> Status {
+      [edited, corrected, curator, decided, document](db::Project& p) -> Status {
         db::ImageWithCaptions item;
         item.image = edited.image;  // already in the project: only the caption is added
         item.captions.push_back({corrected, db::CaptionSource::kHuman, 0});
@@ -60,6 +61,8 @@ void EditCaptionCommand::redo() {
         }
         if (Status s = p.decide(decisions); !s) return s;
         *decided = static_cast<int64_t>(decisions.size());
+        document->notifyCaptionAdded(*id, QString::fromStdString(edited.image.path),
+                                     QString::fromStdString(corrected));
         return Status::ok();
       },
       text(), {edited.caption_id});

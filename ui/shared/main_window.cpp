@@ -139,6 +139,20 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   small_images_ = std::make_unique<ThumbnailLoader>(thumbnail_cache_.get(), 96, resolve);
   large_images_ = std::make_unique<ThumbnailLoader>(thumbnail_cache_.get(), 512, resolve);
 
+  if (options_.scorer) {
+    int64_t model_id = 0;
+    if (auto models = document_->project().models()) {
+      for (const auto& m : *models)
+        if (m.task == "filter" || model_id == 0) model_id = std::max(model_id, m.id);
+    }
+    if (model_id != 0) {
+      scorer_ = std::make_unique<CaptionScorer>(doc, options_.scorer, model_id);
+      connect(scorer_.get(), &CaptionScorer::failed, this, [this](qint64 id, const QString& why) {
+        statusBar()->showMessage(tr("Caption #%1 could not be scored: %2").arg(id).arg(why), 10000);
+      });
+    }
+  }
+
   tabs_ = new QTabWidget(stack_);
   browse_ = new BrowseView(doc, small_images_.get(), tabs_);
   review_ = new ReviewView(doc, settings_, large_images_.get(), tabs_);
@@ -195,6 +209,7 @@ void MainWindow::closeProject() {
     review_ = nullptr;
     thresholds_ = nullptr;
   }
+  scorer_.reset();
   small_images_.reset();
   large_images_.reset();
   document_.reset();

@@ -9,6 +9,8 @@
 
 #include <memory>
 
+#include "ui/review/caption_scorer.h"
+
 class QLabel;
 class QStackedWidget;
 class QTabWidget;
@@ -37,6 +39,9 @@ class MainWindow : public QMainWindow {
     QString thumbnail_dir;  // where thumbnails are cached
     QString capfilt_program;  // the capfilt executable (demo-project); found beside this one by default
     QString demo_dir;       // where the demo project is built
+    // Scores corrected captions on a worker thread (app/ wires the filter model); empty = none.
+    // Scores go under the project's newest filter model.
+    CaptionScorer::ScoreFn scorer;
   };
   MainWindow(StudioSettings* settings, const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -74,6 +79,7 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<ProjectDocument> document_;
   std::unique_ptr<ThumbnailLoader> small_images_;
   std::unique_ptr<ThumbnailLoader> large_images_;
+  std::unique_ptr<CaptionScorer> scorer_;
   QStackedWidget* stack_;
   StartPage* start_;
   QTabWidget* tabs_ = nullptr;

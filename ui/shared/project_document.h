@@ -66,6 +66,10 @@ class ProjectDocument : public QObject {
   void write(WriteOp op, const QString& what, QVector<qint64> captions = {});
   bool hasPendingWrites() const { return !pending_.empty(); }
 
+  // A curator's corrected caption was stored (the filter may score it now).
+  void notifyCaptionAdded(qint64 caption_id, const QString& image_path, const QString& text) {
+    Q_EMIT captionAdded(caption_id, image_path, text);
+  }
   // Another connection (an import on a worker thread, a job) changed the project: views reload.
   void notifyExternalChange() { Q_EMIT decisionsChanged({}); }
 
@@ -75,7 +79,7 @@ class ProjectDocument : public QObject {
  Q_SIGNALS:
   // After a write that changed decisions or captions (empty: possibly any caption).
   void decisionsChanged(const QVector<qint64>& captions);
-  void captionsAdded();
+  void captionAdded(qint64 caption_id, const QString& image_path, const QString& text);
   // locked: a write waits for another writer; message says so and that it retries.
   void lockChanged(bool locked, const QString& message);
   void writeFailed(const QString& message);
