@@ -149,6 +149,20 @@ TEST(LockedProject, NotAProjectIsRefusedWithTheStoresMessage) {
   EXPECT_NE(doc.status().message().find("notes.capfilt"), std::string::npos) << doc.status().message();
 }
 
+TEST(LockedProject, AProjectFromANewerVersionIsRefusedAndLeftAlone) {
+  const std::filesystem::path dir = test::scratch("newer");
+  const std::string path = (dir / "p.capfilt").string();
+  { ASSERT_TRUE(db::Project::open(path).is_ok()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string bump = "PRAGMA user_version = " + std::to_string(db::schema_version() + 1);
+  ASSERT_EQ(sqlite3_exec(db, bump.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto doc = ProjectDocument::open(QString::fromStdString(path), "x", false);
+  ASSERT_FALSE(doc.is_ok());
+  EXPECT_EQ(doc.status().code(), Status::Code::kUnsupported) << doc.status().message();
+}
+
 }  // namespace
 }  // namespace capfilt::ui
 
