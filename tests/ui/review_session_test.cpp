@@ -66,7 +66,9 @@ class ReviewSession : public ::testing::Test {
       EXPECT_EQ(e.origin, db::DecisionOrigin::kCurator);
       EXPECT_EQ(e.curator, "alice");
       rows.push_back({e.caption_id, e.decision, e.undone_ms != 0});
-      if (e.undone_ms != 0) EXPECT_EQ(e.undone_by, "alice");
+      if (e.undone_ms != 0) {
+        EXPECT_EQ(e.undone_by, "alice");
+      }
     }
     return rows;
   }
