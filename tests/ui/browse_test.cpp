@@ -127,6 +127,32 @@ TEST_F(Browse, BulkDropIsOneUndoStepUndoneFromTheReviewView) {
   EXPECT_TRUE(document_->project().check().is_ok());
 }
 
+TEST_F(Browse, KeyboardRangeSelectionDroppedInOneStep) {
+  BrowseView browse(document_.get(), thumbs_.get());
+  browse.resize(900, 600);
+  browse.show();
+  QApplication::setActiveWindow(&browse);
+  ASSERT_TRUE(QTest::qWaitForWindowActive(&browse));
+  QString asked;
+  browse.setConfirm([&](const QString& q) { asked = q; return true; });
+  QTableView* table = browse.table();
+  table->setFocus();
+  table->setCurrentIndex(browse.model()->index(2, 1));  // caption 3
+  for (int k = 0; k < 3; ++k) QTest::keyClick(table, Qt::Key_Down, Qt::ShiftModifier);  // 3..6
+  QTest::keyClick(table, Qt::Key_D);
+  EXPECT_TRUE(asked.contains("Drop 4 pairs")) << asked.toStdString();
+  auto log = document_->project().decision_log();
+  ASSERT_EQ(log->size(), 4u);
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(log->at(k).caption_id, static_cast<int64_t>(3 + k));
+    EXPECT_EQ(log->at(k).decision, db::Decision::kDrop);
+    EXPECT_EQ(log->at(k).curator, "bob");
+  }
+  EXPECT_EQ(document_->undoStack()->count(), 1);
+  document_->undoStack()->undo();
+  EXPECT_EQ(document_->project().decision_counts()->drop, 0);
+}
+
 }  // namespace
 }  // namespace capfilt::ui
 

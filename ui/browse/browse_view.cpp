@@ -1,5 +1,6 @@
 #include "ui/browse/browse_view.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -110,8 +111,21 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   jump_->setKeyboardTracking(false);
   connect(jump_, &QSpinBox::valueChanged, this, [this](int v) { jumpTo(v - 1); });
   bottom->addWidget(jump_);
-  auto* keep = new QPushButton(tr("Keep selected"), this);
-  auto* drop = new QPushButton(tr("Drop selected"), this);
+  auto* keep = new QPushButton(tr("Keep selected (K)"), this);
+  auto* drop = new QPushButton(tr("Drop selected (D)"), this);
+  // The same keys as in Review, here for the selected rows (Shift+arrows select a range).
+  auto* keep_keys = new QAction(this);
+  keep_keys->setShortcut(Qt::Key_K);
+  keep_keys->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  connect(keep_keys, &QAction::triggered, this, [this] { bulkDecide(db::Decision::kKeep, false); });
+  auto* drop_keys = new QAction(this);
+  drop_keys->setShortcut(Qt::Key_D);
+  drop_keys->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  connect(drop_keys, &QAction::triggered, this, [this] { bulkDecide(db::Decision::kDrop, false); });
+  table_->addAction(keep_keys);
+  table_->addAction(drop_keys);
+  grid_->addAction(keep_keys);
+  grid_->addAction(drop_keys);
   auto* drop_all = new QPushButton(tr("Drop all matching…"), this);
   connect(keep, &QPushButton::clicked, this, [this] { bulkDecide(db::Decision::kKeep, false); });
   connect(drop, &QPushButton::clicked, this, [this] { bulkDecide(db::Decision::kDrop, false); });
