@@ -57,8 +57,13 @@ build
 case "$action" in
   build) ;;
   run)
-    "$build_dir/app/capfilt" doctor
-    "$build_dir/app/capfilt" demo "$@"
+    if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && -x "$build_dir/app/capfilt-studio" ]]; then
+      # A display: the studio on the demo project (built by `capfilt demo-project` the first time).
+      "$build_dir/app/capfilt-studio" --demo "$@"
+    else
+      "$build_dir/app/capfilt" doctor
+      "$build_dir/app/capfilt" demo "$@"
+    fi
     ;;
   test)
     cd "$build_dir"

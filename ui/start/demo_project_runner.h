@@ -1,0 +1,46 @@
+#pragma once
+// Builds the demo project in a child process: `capfilt demo-project DIR --json` generates the demo
+// data, imports it, trains or reuses the demo models and runs CapFilt, printing the JSON-lines
+// progress of core/job_progress.h, which this runner reads (queued, on the GUI thread). A crashed
+// or missing child never takes the window down: its exit status and stderr become `failed`.
+
+#include <QObject>
+#include <QProcess>
+#include <QString>
+
+namespace capfilt::ui {
+
+class DemoProjectRunner : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit DemoProjectRunner(QObject* parent = nullptr);
+  ~DemoProjectRunner() override;
+
+  // `program` is the capfilt executable; `folder` where the demo project goes.
+  void start(const QString& program, const QString& folder);
+  void cancel();
+  bool running() const { return process_.state() != QProcess::NotRunning; }
+  // The project file a finished run leaves in `folder` (the "path" of its finished line, else
+  // the first *.capfilt file there); empty when there is none.
+  static QString projectIn(const QString& folder, const QString& reported = {});
+
+ Q_SIGNALS:
+  void progress(qint64 done, qint64 total, const QString& text);
+  void succeeded(const QString& project_path);
+  void failed(const QString& message);
+
+ private:
+  void readLines();
+  void finished(int exit_code, QProcess::ExitStatus status);
+
+  QProcess process_;
+  QString folder_;
+  QByteArray buffer_;
+  QString finished_status_;
+  QString finished_text_;
+  QString reported_path_;
+  QString last_error_text_;
+};
+
+}  // namespace capfilt::ui
