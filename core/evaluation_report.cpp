@@ -104,6 +104,11 @@ std::string to_text(const FilterEvaluation& e) {
                   fixed(k.auc_itc).c_str());
     out << line;
   }
+  if (e.in_project < e.labels) {
+    out << e.labels - e.in_project
+        << " labelled captions are not in the project (the importer skips empty captions, for "
+           "one) and are left out of the figures\n";
+  }
   return out.str();
 }
 
