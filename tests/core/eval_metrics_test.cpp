@@ -4,8 +4,12 @@
 #include "core/eval_metrics.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
+
+#include "test_paths.h"
 
 namespace capfilt::core::eval {
 namespace {
@@ -90,6 +94,23 @@ TEST(Bleu, ClipsRepeatedWordsAndPicksTheShorterOnATie) {
   EXPECT_NEAR(b.precision[0], 2.0 / 5, 1e-9);
   EXPECT_EQ(b.reference_length, 4);
   EXPECT_DOUBLE_EQ(b.brevity_penalty, 1.0);
+}
+
+// Seeded corpora scored by NLTK's corpus_bleu, an independent implementation of the same
+// definition (tests/data/eval/make_bleu_reference.py wrote them).
+TEST(Bleu, AgreesWithNltkOnSeededCorpora) {
+  std::ifstream in(std::string(test::kTestDataDir) + "/eval/bleu_reference.json");
+  ASSERT_TRUE(in) << "tests/data/eval/bleu_reference.json missing";
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  ASSERT_GE(doc["cases"].size(), 6u);
+  for (const auto& c : doc["cases"]) {
+    std::vector<CaptionSample> samples;
+    for (const auto& s : c["samples"]) {
+      samples.push_back({s["candidate"].get<Words>(), s["references"].get<std::vector<Words>>()});
+    }
+    const BleuScore b = corpus_bleu(samples);
+    for (int n = 0; n < 4; ++n) EXPECT_NEAR(b.bleu[n], c["bleu"][n].get<double>(), 1e-8) << "BLEU-" << n + 1;
+  }
 }
 
 // ---- CIDEr-D -------------------------------------------------------------------------------------
