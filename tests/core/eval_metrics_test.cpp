@@ -162,6 +162,27 @@ TEST(CiderD, AveragesOverReferencesAndOneSampleScoresZero) {
   EXPECT_NEAR(cider_d({sample("a red circle", {"a red circle"})}).score, 0.0, 1e-12);
 }
 
+// Seeded corpora (repeated words, 1 to 5 references, sentences shorter than 4 words) scored by a
+// second, plain Python implementation of the definition (tests/data/eval/make_cider_reference.py).
+TEST(CiderD, AgreesWithASecondImplementation) {
+  std::ifstream in(std::string(test::kTestDataDir) + "/eval/cider_reference.json");
+  ASSERT_TRUE(in) << "tests/data/eval/cider_reference.json missing";
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  ASSERT_GE(doc["cases"].size(), 6u);
+  for (const auto& c : doc["cases"]) {
+    std::vector<CaptionSample> samples;
+    for (const auto& s : c["samples"]) {
+      samples.push_back({s["candidate"].get<Words>(), s["references"].get<std::vector<Words>>()});
+    }
+    const CiderScore score = cider_d(samples);
+    EXPECT_NEAR(score.score, c["cider_d"].get<double>(), 1e-9);
+    ASSERT_EQ(score.per_sample.size(), c["per_sample"].size());
+    for (size_t i = 0; i < score.per_sample.size(); ++i) {
+      EXPECT_NEAR(score.per_sample[i], c["per_sample"][i].get<double>(), 1e-9) << "sample " << i;
+    }
+  }
+}
+
 // The published example: the expected values of a public test of a pycocoevalcap wrapper
 // (irisml-tasks-training, test/test_evaluate_captioning.py): a perfect corpus gets BLEU 1 and
 // CIDEr 10 (case differences vanish in tokenisation), a corpus sharing no word gets 0 for both.
