@@ -151,12 +151,19 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
     for (auto& e : emb.value()) image_emb.push_back(std::move(e));
     report(options, static_cast<int64_t>(image_emb.size()), n_images);
   }
-  auto text_emb = model.text_embeddings(texts);
-  if (!text_emb) return text_emb.status();
-  if (image_emb.size() != images.size() || text_emb->size() != texts.size()) {
+  std::vector<std::vector<float>> text_emb;
+  const size_t text_batch = static_cast<size_t>(batch) * 16;  // texts are cheap next to images
+  for (size_t b = 0; b < texts.size(); b += text_batch) {
+    std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
+                                   texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + text_batch)));
+    auto emb = model.text_embeddings(chunk);
+    if (!emb) return emb.status();
+    for (auto& e : emb.value()) text_emb.push_back(std::move(e));
+  }
+  if (image_emb.size() != images.size() || text_emb.size() != texts.size()) {
     return Status::invalid("retrieval: the model returned the wrong number of embeddings");
   }
-  const eval::ScoreMatrix itc = eval::dot_products(image_emb, text_emb.value());
+  const eval::ScoreMatrix itc = eval::dot_products(image_emb, text_emb);
 
   // ITM over the re-ranking's pairs, a batch of images at a time (pairs come sorted by image).
   auto itm = [&](const std::vector<eval::ImageTextIndex>& pairs) -> Result<std::vector<double>> {
