@@ -16,7 +16,9 @@ bool is_alnum(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u >= 0x80 || std::isalnum(u);  // bytes of multi-byte UTF-8 characters count as letters
 }
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) {
+  return std::isdigit(static_cast<unsigned char>(c)) != 0;
+}
 bool is_dropped_punctuation(char c) {
   return std::string_view(".,?!;:\"`()[]{}-'").find(c) != std::string_view::npos;
 }

@@ -51,8 +51,8 @@ class EngineEvalModel final : public EvalModel {
     return out;
   }
 
-  Result<std::vector<std::string>> answer(const std::string& image,
-                                          const std::vector<std::string>& questions) const override {
+  Result<std::vector<std::string>> answer(
+      const std::string& image, const std::vector<std::string>& questions) const override {
     auto encoded = engine_.encode_files({image});
     if (!encoded) return encoded.status();
     std::vector<std::string> out;

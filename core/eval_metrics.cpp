@@ -12,7 +12,8 @@
 
 namespace capfilt::core::eval {
 
-// ---- Retrieval -----------------------------------------------------------------------------------
+// ---- Retrieval
+// -----------------------------------------------------------------------------------
 
 ScoreMatrix dot_products(const std::vector<std::vector<float>>& image_embeddings,
                          const std::vector<std::vector<float>>& text_embeddings) {
@@ -68,8 +69,8 @@ Status check_sizes(const ScoreMatrix& m, const std::vector<int64_t>& text_image)
   }
   for (int64_t img : text_image) {
     if (img < 0 || img >= m.rows) {
-      return Status::invalid("retrieval: a text refers to image " + std::to_string(img) +
-                             " of " + std::to_string(m.rows));
+      return Status::invalid("retrieval: a text refers to image " + std::to_string(img) + " of " +
+                             std::to_string(m.rows));
     }
   }
   return Status::ok();
@@ -128,7 +129,8 @@ Result<RetrievalRecall> retrieval_recall(const ScoreMatrix& scores,
 }
 
 Result<RerankedScores> rerank_top_k(const ScoreMatrix& itc, int k, const PairScorer& itm) {
-  if (k < 1) return Status::invalid("retrieval: k must be at least 1 (got " + std::to_string(k) + ")");
+  if (k < 1)
+    return Status::invalid("retrieval: k must be at least 1 (got " + std::to_string(k) + ")");
   if (itc.values.size() != static_cast<size_t>(itc.rows * itc.cols)) {
     return Status::invalid("retrieval: the ITC matrix has the wrong number of values");
   }
@@ -179,7 +181,8 @@ Result<RetrievalRecall> reranked_recall(const RerankedScores& scores,
                          text_to_image(scores.text_to_image, text_image)};
 }
 
-// ---- Binary classification -----------------------------------------------------------------------
+// ---- Binary classification
+// -----------------------------------------------------------------------
 
 double BinaryCounts::precision() const {
   const int64_t predicted = true_positive + false_positive;

@@ -15,7 +15,8 @@
 
 namespace capfilt::core::eval {
 
-// ---- Caption text --------------------------------------------------------------------------------
+// ---- Caption text
+// --------------------------------------------------------------------------------
 
 // Splits a caption into lower-case words as the COCO caption evaluation does, approximately: COCO
 // runs the Stanford PTB tokenizer and then drops punctuation tokens. Here:
@@ -40,7 +41,7 @@ struct CaptionSample {
 // exp(1 - r/c) when c < r; BLEU-n = BP · (p1 · … · pn)^(1/n) with pk = (matches + 1e-15) /
 // (count + 1e-9) (the scorer's smoothing, which only keeps log(0) away).
 struct BleuScore {
-  double bleu[4] = {0, 0, 0, 0};  // BLEU-1 … BLEU-4
+  double bleu[4] = {0, 0, 0, 0};       // BLEU-1 … BLEU-4
   double precision[4] = {0, 0, 0, 0};  // modified n-gram precisions p1 … p4
   double brevity_penalty = 1;
   int64_t candidate_length = 0;  // c
@@ -62,7 +63,8 @@ struct CiderScore {
 };
 CiderScore cider_d(const std::vector<CaptionSample>& samples, double sigma = 6.0);
 
-// ---- VQA -----------------------------------------------------------------------------------------
+// ---- VQA
+// -----------------------------------------------------------------------------------------
 
 // An answer normalised as the official VQA evaluation (vqaEval.py) does: new lines and tabs to
 // spaces, trimmed; punctuation removed (or replaced by a space where it joins two words without
@@ -80,7 +82,8 @@ std::string normalize_vqa_answer(const std::string& answer);
 // (as the demo data's questions) the accuracy is the exact match, 0 or 1; with none it is 0.
 double vqa_accuracy(const std::string& answer, const std::vector<std::string>& annotator_answers);
 
-// ---- Retrieval -----------------------------------------------------------------------------------
+// ---- Retrieval
+// -----------------------------------------------------------------------------------
 
 // A dense row-major matrix of scores: rows are images, columns texts.
 struct ScoreMatrix {

@@ -48,13 +48,15 @@ std::string strip_punctuation(const std::string& in) {
   }
   std::string result;
   for (size_t i = 0; i < out.size(); ++i) {
-    const bool digit_next = i + 1 < out.size() && std::isdigit(static_cast<unsigned char>(out[i + 1]));
+    const bool digit_next =
+        i + 1 < out.size() && std::isdigit(static_cast<unsigned char>(out[i + 1]));
     if (out[i] == '.' && !digit_next) continue;
     result += out[i];
   }
   return result;
 }
 
+// clang-format off
 const std::map<std::string, std::string>& number_words() {
   static const std::map<std::string, std::string> kMap = {
       {"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},   {"three", "3"}, {"four", "4"},
@@ -92,6 +94,7 @@ const std::map<std::string, std::string>& contractions() {
       {"youve", "you've"}};
   return kMap;
 }
+// clang-format on
 
 // vqaEval's processDigitArticle: lower-case words, number words to digits, articles out,
 // contractions given their apostrophe.

@@ -22,7 +22,8 @@
 
 namespace capfilt::core {
 
-// ---- Filter quality against noise labels ---------------------------------------------------------
+// ---- Filter quality against noise labels
+// ---------------------------------------------------------
 
 // One labelled caption. Labels name a caption by id, or by image path (as stored in the project,
 // relative to the dataset root) and text.
@@ -62,21 +63,22 @@ struct FilterEvaluation {
   double threshold = 0;
   int64_t labels = 0;
   int64_t in_project = 0;
-  int64_t scored = 0;  // the labelled captions the figures below are computed on
-  int64_t noisy = 0;   // of the scored ones
+  int64_t scored = 0;               // the labelled captions the figures below are computed on
+  int64_t noisy = 0;                // of the scored ones
   eval::BinaryCounts at_threshold;  // positive = noisy / drop
   double auc_itm = 0;               // ROC-AUC of the ITM score (low ITM = noisy); NaN if undefined
   double auc_itc = 0;               // same for ITC (NaN when the model has no ITC scores)
   eval::ThresholdChoice best_itm;   // the ITM threshold maximising F1
   eval::ThresholdChoice best_itc;
-  int64_t decided = 0;              // labelled captions with a current keep/drop decision
-  eval::BinaryCounts decisions;     // those decisions (drop = positive) against the labels
+  int64_t decided = 0;                  // labelled captions with a current keep/drop decision
+  eval::BinaryCounts decisions;         // those decisions (drop = positive) against the labels
   std::vector<NoiseKindFigures> kinds;  // sorted by kind, "none" included
 };
 
 // Reads the model's scores of the labelled captions from the project and judges them. kNotFound
 // when the model is not in the project; kInvalid when it has scored none of the labelled captions.
-Result<FilterEvaluation> evaluate_filter(db::Project& project, const std::vector<NoiseLabel>& labels,
+Result<FilterEvaluation> evaluate_filter(db::Project& project,
+                                         const std::vector<NoiseLabel>& labels,
                                          const FilterEvalOptions& options);
 
 // ---- The model, as the evaluations need it ----------------------------------------------------
@@ -96,10 +98,11 @@ class EvalModel {
   virtual Result<std::vector<double>> match(const std::vector<std::string>& images,
                                             const std::vector<ImageText>& pairs) const = 0;
   // One caption per image.
-  virtual Result<std::vector<std::string>> caption(const std::vector<std::string>& images) const = 0;
+  virtual Result<std::vector<std::string>> caption(
+      const std::vector<std::string>& images) const = 0;
   // The answer to each question about `image`.
-  virtual Result<std::vector<std::string>> answer(const std::string& image,
-                                                  const std::vector<std::string>& questions) const = 0;
+  virtual Result<std::vector<std::string>> answer(
+      const std::string& image, const std::vector<std::string>& questions) const = 0;
 };
 
 // BlipEngine as an EvalModel. `engine` must outlive the result. Captions use `caption_options`
@@ -135,7 +138,8 @@ struct EvalRunOptions {
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
-// ---- Retrieval -----------------------------------------------------------------------------------
+// ---- Retrieval
+// -----------------------------------------------------------------------------------
 
 struct RetrievalEvaluation {
   int64_t images = 0;
@@ -152,7 +156,8 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
                                                const std::vector<LabelledImage>& data, int k,
                                                const EvalRunOptions& options = {});
 
-// ---- Captioning ----------------------------------------------------------------------------------
+// ---- Captioning
+// ----------------------------------------------------------------------------------
 
 struct CaptionEvaluation {
   int64_t images = 0;
@@ -164,7 +169,8 @@ Result<CaptionEvaluation> evaluate_captions(const EvalModel& model,
                                             const std::vector<LabelledImage>& data,
                                             const EvalRunOptions& options = {});
 
-// ---- VQA -----------------------------------------------------------------------------------------
+// ---- VQA
+// -----------------------------------------------------------------------------------------
 
 struct VqaQuestion {
   int64_t question_id = 0;
@@ -180,15 +186,17 @@ Result<std::vector<VqaQuestion>> read_vqa_questions(const std::string& path);
 
 struct VqaEvaluation {
   int64_t questions = 0;
-  double accuracy = 0;                      // mean VQA accuracy, in [0, 1]
-  std::map<std::string, double> by_kind;    // mean per question kind
+  double accuracy = 0;                    // mean VQA accuracy, in [0, 1]
+  std::map<std::string, double> by_kind;  // mean per question kind
   std::map<std::string, int64_t> kind_counts;
-  std::vector<std::string> answers;         // the model's, in question order
+  std::vector<std::string> answers;  // the model's, in question order
 };
-Result<VqaEvaluation> evaluate_vqa(const EvalModel& model, const std::vector<VqaQuestion>& questions,
+Result<VqaEvaluation> evaluate_vqa(const EvalModel& model,
+                                   const std::vector<VqaQuestion>& questions,
                                    const EvalRunOptions& options = {});
 
-// ---- Results as JSON and text ---------------------------------------------------------------------
+// ---- Results as JSON and text
+// ---------------------------------------------------------------------
 
 // One JSON object per evaluation (NaN written as null); the same object goes into the model's
 // metrics in the project under "eval_<kind>" (see store_model_metrics).

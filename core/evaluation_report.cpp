@@ -12,12 +12,17 @@ namespace {
 
 using nlohmann::json;
 
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 json counts_json(const eval::BinaryCounts& c) {
-  return {{"precision", number(c.precision())}, {"recall", number(c.recall())},
-          {"f1", number(c.f1())},               {"true_positive", c.true_positive},
-          {"false_positive", c.false_positive}, {"false_negative", c.false_negative},
+  return {{"precision", number(c.precision())},
+          {"recall", number(c.recall())},
+          {"f1", number(c.f1())},
+          {"true_positive", c.true_positive},
+          {"false_positive", c.false_positive},
+          {"false_negative", c.false_negative},
           {"true_negative", c.true_negative}};
 }
 
@@ -43,7 +48,9 @@ std::string fixed(double v, int digits = 3) {
   return buf;
 }
 
-std::string percent(double v) { return std::isfinite(v) ? fixed(100 * v, 1) : "n/a"; }
+std::string percent(double v) {
+  return std::isfinite(v) ? fixed(100 * v, 1) : "n/a";
+}
 
 std::string counts_text(const eval::BinaryCounts& c) {
   return "precision " + fixed(c.precision()) + "  recall " + fixed(c.recall()) + "  F1 " +
@@ -57,11 +64,15 @@ std::string counts_text(const eval::BinaryCounts& c) {
 std::string to_json(const FilterEvaluation& e) {
   json kinds = json::object();
   for (const auto& k : e.kinds) {
-    kinds[k.kind] = {{"labelled", k.labelled}, {"in_project", k.in_project},
-                     {"scored", k.scored},     {"dropped", k.dropped},
-                     {"drop_rate", k.scored ? number(double(k.dropped) / double(k.scored)) : json(nullptr)},
-                     {"mean_itm", k.scored ? number(k.mean_itm) : json(nullptr)},
-                     {"auc_itm", number(k.auc_itm)}, {"auc_itc", number(k.auc_itc)}};
+    kinds[k.kind] = {
+        {"labelled", k.labelled},
+        {"in_project", k.in_project},
+        {"scored", k.scored},
+        {"dropped", k.dropped},
+        {"drop_rate", k.scored ? number(double(k.dropped) / double(k.scored)) : json(nullptr)},
+        {"mean_itm", k.scored ? number(k.mean_itm) : json(nullptr)},
+        {"auc_itm", number(k.auc_itm)},
+        {"auc_itc", number(k.auc_itc)}};
   }
   json j = {{"model_id", e.model_id},
             {"labels", e.labels},
@@ -86,8 +97,9 @@ std::string to_text(const FilterEvaluation& e) {
       << e.noisy << " noisy) of " << e.labels << " labels, " << e.in_project << " in the project\n"
       << "drop if ITM < " << fixed(e.threshold, 2) << ": " << counts_text(e.at_threshold) << "\n"
       << "ROC-AUC  ITM " << fixed(e.auc_itm) << "  ITC " << fixed(e.auc_itc) << "\n"
-      << "best F1  ITM < " << fixed(e.best_itm.threshold, 4) << ": F1 " << fixed(e.best_itm.counts.f1())
-      << "   ITC < " << fixed(e.best_itc.threshold, 4) << ": F1 " << fixed(e.best_itc.counts.f1()) << "\n";
+      << "best F1  ITM < " << fixed(e.best_itm.threshold, 4) << ": F1 "
+      << fixed(e.best_itm.counts.f1()) << "   ITC < " << fixed(e.best_itc.threshold, 4) << ": F1 "
+      << fixed(e.best_itc.counts.f1()) << "\n";
   if (e.decided > 0) {
     out << "project decisions (" << e.decided << " decided): " << counts_text(e.decisions) << "\n";
   }
@@ -168,7 +180,8 @@ std::string to_text(const VqaEvaluation& e) {
   std::string out = "VQA: " + std::to_string(e.questions) + " questions, accuracy " +
                     percent(e.accuracy) + " %\n";
   for (const auto& [kind, acc] : e.by_kind) {
-    out += "  " + kind + ": " + percent(acc) + " % of " + std::to_string(e.kind_counts.at(kind)) + "\n";
+    out += "  " + kind + ": " + percent(acc) + " % of " + std::to_string(e.kind_counts.at(kind)) +
+           "\n";
   }
   return out;
 }
@@ -179,7 +192,8 @@ Status store_model_metrics(db::Project& project, int64_t model_id, const std::st
   if (!model) return model.status();
   json value = json::parse(value_json, nullptr, false);
   if (value.is_discarded()) return Status::invalid("metrics for " + key + " are not valid JSON");
-  json metrics = json::parse(model->metrics_json.empty() ? "{}" : model->metrics_json, nullptr, false);
+  json metrics =
+      json::parse(model->metrics_json.empty() ? "{}" : model->metrics_json, nullptr, false);
   if (metrics.is_discarded() || !metrics.is_object()) metrics = json::object();
   metrics[key] = value;
   return project.update_model_metrics(model_id, metrics.dump());

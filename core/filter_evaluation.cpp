@@ -22,7 +22,8 @@ using nlohmann::json;
 Result<std::vector<NoiseLabel>> labels_from_json(const json& doc, const std::string& name) {
   const json* list = doc.is_object() ? detail::first_member(doc, {"captions"}) : &doc;
   if (!list || !list->is_array()) {
-    return Status::invalid(name + ": expected {\"captions\": [...]} as ground-truth/noise_labels.json has");
+    return Status::invalid(
+        name + ": expected {\"captions\": [...]} as ground-truth/noise_labels.json has");
   }
   std::vector<NoiseLabel> out;
   for (size_t i = 0; i < list->size(); ++i) {
@@ -35,8 +36,9 @@ Result<std::vector<NoiseLabel>> labels_from_json(const json& doc, const std::str
     label.image = detail::string_member(e, "image");
     label.caption = trim_ascii(detail::string_member(e, "caption"));
     if (!noisy || !noisy->is_boolean() || (label.caption_id == 0 && label.image.empty())) {
-      return Status::invalid(name + " record " + std::to_string(i + 1) +
-                             ": needs \"noisy\" (true/false) and \"image\" + \"caption\" or \"caption_id\"");
+      return Status::invalid(
+          name + " record " + std::to_string(i + 1) +
+          ": needs \"noisy\" (true/false) and \"image\" + \"caption\" or \"caption_id\"");
     }
     label.noisy = noisy->get<bool>();
     label.kind = detail::string_member(e, "noise_kind");
@@ -100,15 +102,17 @@ bool parse_flag(std::string v, bool* out) {
 }
 
 Result<std::vector<NoiseLabel>> labels_from_csv(const std::string& text, const std::string& name) {
-  const char delimiter = text.find('\t') != std::string::npos && text.find(',') == std::string::npos ? '\t' : ',';
+  const char delimiter =
+      text.find('\t') != std::string::npos && text.find(',') == std::string::npos ? '\t' : ',';
   const auto records = csv_records(text, delimiter);
   if (records.empty()) return Status::invalid(name + ": empty labels file");
   std::map<std::string, size_t> column;
   for (size_t c = 0; c < records[0].size(); ++c) column[trim_ascii(records[0][c])] = c;
   const bool by_id = column.count("caption_id") > 0;
   if (!column.count("noisy") || (!by_id && (!column.count("image") || !column.count("caption")))) {
-    return Status::invalid(name + " line 1: the header must name noisy and caption_id, or noisy, "
-                                  "image and caption");
+    return Status::invalid(name +
+                           " line 1: the header must name noisy and caption_id, or noisy, "
+                           "image and caption");
   }
   std::vector<NoiseLabel> out;
   for (size_t r = 1; r < records.size(); ++r) {
@@ -126,7 +130,8 @@ Result<std::vector<NoiseLabel>> labels_from_csv(const std::string& text, const s
       try {
         label.caption_id = std::stoll(get("caption_id"));
       } catch (const std::exception&) {
-        return Status::invalid(where + ": caption_id \"" + get("caption_id") + "\" is not a number");
+        return Status::invalid(where + ": caption_id \"" + get("caption_id") +
+                               "\" is not a number");
       }
     } else {
       label.image = trim_ascii(get("image"));
@@ -159,7 +164,8 @@ double auc_of(const std::vector<LabelledScore>& rows, double LabelledScore::*sco
   return eval::roc_auc(scores, positive);
 }
 
-eval::ThresholdChoice best_of(const std::vector<LabelledScore>& rows, double LabelledScore::*score) {
+eval::ThresholdChoice best_of(const std::vector<LabelledScore>& rows,
+                              double LabelledScore::*score) {
   std::vector<double> scores;
   std::vector<bool> positive;
   for (const auto& r : rows) {
@@ -171,7 +177,8 @@ eval::ThresholdChoice best_of(const std::vector<LabelledScore>& rows, double Lab
 }
 
 void fill_kinds(const std::vector<NoiseLabel>& labels, const std::vector<LabelledScore>& scored,
-                const std::vector<const NoiseLabel*>& found, double threshold, FilterEvaluation* e) {
+                const std::vector<const NoiseLabel*>& found, double threshold,
+                FilterEvaluation* e) {
   std::map<std::string, NoiseKindFigures> kinds;
   for (const auto& l : labels) ++kinds[l.kind].labelled;
   for (const NoiseLabel* l : found) ++kinds[l->kind].in_project;
@@ -211,7 +218,8 @@ Result<std::vector<NoiseLabel>> read_noise_labels(const std::string& path) {
   return labels_from_csv(text.value(), name);
 }
 
-Result<FilterEvaluation> evaluate_filter(db::Project& project, const std::vector<NoiseLabel>& labels,
+Result<FilterEvaluation> evaluate_filter(db::Project& project,
+                                         const std::vector<NoiseLabel>& labels,
                                          const FilterEvalOptions& options) {
   auto model = project.model(options.model_id);
   if (!model) return model.status();
@@ -224,7 +232,8 @@ Result<FilterEvaluation> evaluate_filter(db::Project& project, const std::vector
   Status walked = project.for_each_pair(filter, [&](const db::PairRow& row) {
     const std::string key = pair_key(row.image.path, row.caption.text);
     auto it = by_text.find(key);
-    if (it == by_text.end() || row.caption.source == db::CaptionSource::kWeb) by_text[key] = row.caption_id;
+    if (it == by_text.end() || row.caption.source == db::CaptionSource::kWeb)
+      by_text[key] = row.caption_id;
     by_id.emplace(row.caption_id, row);
     return Status::ok();
   });
@@ -252,8 +261,9 @@ Result<FilterEvaluation> evaluate_filter(db::Project& project, const std::vector
       decided_noisy.push_back(label.noisy);
     }
     if (!row->second.itm) continue;
-    scored.push_back({&label, *row->second.itm,
-                      row->second.itc ? *row->second.itc : std::numeric_limits<double>::quiet_NaN()});
+    scored.push_back(
+        {&label, *row->second.itm,
+         row->second.itc ? *row->second.itc : std::numeric_limits<double>::quiet_NaN()});
   }
   e.in_project = static_cast<int64_t>(found.size());
   e.scored = static_cast<int64_t>(scored.size());

@@ -37,11 +37,14 @@ void report(const EvalRunOptions& o, int64_t done, int64_t total) {
   if (o.progress) o.progress(done, total);
 }
 
-int batch_of(const EvalRunOptions& o) { return std::max(1, o.batch_size); }
+int batch_of(const EvalRunOptions& o) {
+  return std::max(1, o.batch_size);
+}
 
 }  // namespace
 
-// ---- Files ---------------------------------------------------------------------------------------
+// ---- Files
+// ---------------------------------------------------------------------------------------
 
 Result<std::vector<LabelledImage>> read_labelled_images(const std::string& path) {
   Result<json> list = read_json_list(path, "{\"image\", \"caption\"} entries");
@@ -124,7 +127,8 @@ Result<std::vector<VqaQuestion>> read_vqa_questions(const std::string& path) {
   return out;
 }
 
-// ---- Retrieval -----------------------------------------------------------------------------------
+// ---- Retrieval
+// -----------------------------------------------------------------------------------
 
 Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
                                                const std::vector<LabelledImage>& data, int k,
@@ -144,8 +148,9 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
   const auto n_images = static_cast<int64_t>(images.size());
   std::vector<std::vector<float>> image_emb;
   for (size_t b = 0; b < images.size(); b += static_cast<size_t>(batch)) {
-    std::vector<std::string> chunk(images.begin() + static_cast<std::ptrdiff_t>(b),
-                                   images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), b + batch)));
+    std::vector<std::string> chunk(
+        images.begin() + static_cast<std::ptrdiff_t>(b),
+        images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), b + batch)));
     auto emb = model.image_embeddings(chunk);
     if (!emb) return emb.status();
     for (auto& e : emb.value()) image_emb.push_back(std::move(e));
@@ -154,8 +159,9 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
   std::vector<std::vector<float>> text_emb;
   const size_t text_batch = static_cast<size_t>(batch) * 16;  // texts are cheap next to images
   for (size_t b = 0; b < texts.size(); b += text_batch) {
-    std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
-                                   texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + text_batch)));
+    std::vector<std::string> chunk(
+        texts.begin() + static_cast<std::ptrdiff_t>(b),
+        texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + text_batch)));
     auto emb = model.text_embeddings(chunk);
     if (!emb) return emb.status();
     for (auto& e : emb.value()) text_emb.push_back(std::move(e));
@@ -178,13 +184,16 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
           if (static_cast<int>(chunk.size()) == batch) break;
           chunk.push_back(path);
         }
-        chunk_pairs.push_back({static_cast<int64_t>(chunk.size()) - 1, texts[static_cast<size_t>(pairs[p].text)]});
+        chunk_pairs.push_back(
+            {static_cast<int64_t>(chunk.size()) - 1, texts[static_cast<size_t>(pairs[p].text)]});
       }
       auto s = model.match(chunk, chunk_pairs);
       if (!s) return s.status();
-      if (s->size() != chunk_pairs.size()) return Status::invalid("retrieval: ITM returned the wrong number of scores");
+      if (s->size() != chunk_pairs.size())
+        return Status::invalid("retrieval: ITM returned the wrong number of scores");
       scores.insert(scores.end(), s->begin(), s->end());
-      report(options, n_images + static_cast<int64_t>(scores.size()), n_images + static_cast<int64_t>(pairs.size()));
+      report(options, n_images + static_cast<int64_t>(scores.size()),
+             n_images + static_cast<int64_t>(pairs.size()));
     }
     return scores;
   };
@@ -204,7 +213,8 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
   return e;
 }
 
-// ---- Captioning ----------------------------------------------------------------------------------
+// ---- Captioning
+// ----------------------------------------------------------------------------------
 
 Result<CaptionEvaluation> evaluate_captions(const EvalModel& model,
                                             const std::vector<LabelledImage>& data,
@@ -217,11 +227,13 @@ Result<CaptionEvaluation> evaluate_captions(const EvalModel& model,
     for (size_t i = b; i < std::min(data.size(), b + batch); ++i) chunk.push_back(data[i].image);
     auto captions = model.caption(chunk);
     if (!captions) return captions.status();
-    if (captions->size() != chunk.size()) return Status::invalid("captioning: the model returned the wrong number of captions");
+    if (captions->size() != chunk.size())
+      return Status::invalid("captioning: the model returned the wrong number of captions");
     for (size_t i = 0; i < chunk.size(); ++i) {
       eval::CaptionSample s;
       s.candidate = eval::tokenize_caption((*captions)[i]);
-      for (const auto& ref : data[b + i].captions) s.references.push_back(eval::tokenize_caption(ref));
+      for (const auto& ref : data[b + i].captions)
+        s.references.push_back(eval::tokenize_caption(ref));
       samples.push_back(std::move(s));
       e.captions.push_back((*captions)[i]);
     }
@@ -233,9 +245,11 @@ Result<CaptionEvaluation> evaluate_captions(const EvalModel& model,
   return e;
 }
 
-// ---- VQA -----------------------------------------------------------------------------------------
+// ---- VQA
+// -----------------------------------------------------------------------------------------
 
-Result<VqaEvaluation> evaluate_vqa(const EvalModel& model, const std::vector<VqaQuestion>& questions,
+Result<VqaEvaluation> evaluate_vqa(const EvalModel& model,
+                                   const std::vector<VqaQuestion>& questions,
                                    const EvalRunOptions& options) {
   // Questions grouped by image (first-seen order) so each image is encoded once.
   std::vector<std::string> order;
@@ -255,7 +269,8 @@ Result<VqaEvaluation> evaluate_vqa(const EvalModel& model, const std::vector<Vqa
     for (size_t i : idx) asked.push_back(questions[i].question);
     auto answers = model.answer(image, asked);
     if (!answers) return answers.status();
-    if (answers->size() != idx.size()) return Status::invalid("VQA: the model returned the wrong number of answers");
+    if (answers->size() != idx.size())
+      return Status::invalid("VQA: the model returned the wrong number of answers");
     for (size_t j = 0; j < idx.size(); ++j) {
       e.answers[idx[j]] = (*answers)[j];
       accuracy[idx[j]] = eval::vqa_accuracy((*answers)[j], questions[idx[j]].answers);

@@ -45,14 +45,16 @@ struct FilterArgs {
 void add_filter_command(CLI::App* eval) {
   auto a = std::make_shared<FilterArgs>();
   auto* cmd = eval->add_subcommand(
-      "filter", "Judge a filter's stored scores against noise labels: precision/recall/F1 of the "
-                "drop rule, ROC-AUC of ITM and ITC, best-F1 threshold, per noise kind");
+      "filter",
+      "Judge a filter's stored scores against noise labels: precision/recall/F1 of the "
+      "drop rule, ROC-AUC of ITM and ITC, best-F1 threshold, per noise kind");
   cmd->add_option("--project", a->project, "project file holding the filter's scores")->required();
   cmd->add_option("--labels", a->labels,
                   "ground-truth/noise_labels.json of the demo data, or a CSV with noisy and "
                   "caption_id or image,caption")
       ->required();
-  cmd->add_option("--model-id", a->model_id, "the filter model (its id in the project)")->required();
+  cmd->add_option("--model-id", a->model_id, "the filter model (its id in the project)")
+      ->required();
   cmd->add_option("--threshold", a->threshold, "drop when ITM is below it")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();

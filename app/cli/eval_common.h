@@ -3,7 +3,6 @@
 // write --out, store in the model's metrics, the finished line of the progress stream).
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,9 +14,9 @@
 namespace capfilt::app {
 
 struct EvalOutputArgs {
-  bool json = false;     // progress and the summary as JSON lines (core/job_progress.h)
-  std::string out_file;  // the full result as one JSON object
-  bool no_store = false; // do not write the result into the model's metrics
+  bool json = false;      // progress and the summary as JSON lines (core/job_progress.h)
+  std::string out_file;   // the full result as one JSON object
+  bool no_store = false;  // do not write the result into the model's metrics
 };
 
 void add_eval_output_args(CLI::App* cmd, EvalOutputArgs& args);

@@ -53,12 +53,13 @@ void add_common_args(CLI::App* cmd, ModelEvalArgs& a, bool data) {
   add_eval_output_args(cmd, a.output);
 }
 
-std::unique_ptr<core::BlipEngine> open_engine(const GlobalOptions& options, const ModelEvalArgs& a) {
+std::unique_ptr<core::BlipEngine> open_engine(const GlobalOptions& options,
+                                              const ModelEvalArgs& a) {
   apply_runtime(options);
   core::EngineOptions o;
   o.model_path = a.model_path;
-  o.vocab_path = a.vocab_path.empty() ? resource_path(options, "bert-base-uncased/vocab.txt")
-                                      : a.vocab_path;
+  o.vocab_path =
+      a.vocab_path.empty() ? resource_path(options, "bert-base-uncased/vocab.txt") : a.vocab_path;
   o.device = options.device;
   auto engine = core::BlipEngine::open(o);
   if (!engine) throw std::runtime_error(engine.status().message());
@@ -105,7 +106,8 @@ std::vector<core::LabelledImage> labelled_images(const ModelEvalArgs& a, db::Pro
     if (!db::parse(name, &s)) throw std::runtime_error("--source: unknown source \"" + name + "\"");
     sources.push_back(s);
   }
-  const std::string root = a.images.empty() ? fs::absolute(project->path()).parent_path().string() : a.images;
+  const std::string root =
+      a.images.empty() ? fs::absolute(project->path()).parent_path().string() : a.images;
   auto data = core::project_labelled_images(*project, a.split, root, sources);
   if (!data) throw std::runtime_error(data.status().message());
   return std::move(data).value();
@@ -126,7 +128,8 @@ void add_retrieval_command(CLI::App* eval, const GlobalOptions& options) {
   auto a = std::make_shared<ModelEvalArgs>();
   auto k = std::make_shared<int>(128);
   auto* cmd = eval->add_subcommand(
-      "retrieval", "Image->text and text->image R@1/5/10: ITC alone and ITC top-k re-ranked by ITM");
+      "retrieval",
+      "Image->text and text->image R@1/5/10: ITC alone and ITC top-k re-ranked by ITM");
   add_common_args(cmd, *a, true);
   cmd->add_option("--k", *k, "candidates re-ranked by ITM (BLIP's COCO setting: 128)")
       ->check(CLI::PositiveNumber)
@@ -160,7 +163,8 @@ struct DecodeArgs {
 void add_caption_command(CLI::App* eval, const GlobalOptions& options) {
   auto a = std::make_shared<ModelEvalArgs>();
   auto d = std::make_shared<DecodeArgs>();
-  auto* cmd = eval->add_subcommand("caption", "Caption each image; BLEU-4 and CIDEr-D against its references");
+  auto* cmd = eval->add_subcommand("caption",
+                                   "Caption each image; BLEU-4 and CIDEr-D against its references");
   add_common_args(cmd, *a, true);
   cmd->add_option("--method", d->method, "beam, greedy or nucleus")
       ->check(CLI::IsMember({"beam", "greedy", "nucleus"}))
@@ -177,7 +181,8 @@ void add_caption_command(CLI::App* eval, const GlobalOptions& options) {
     const auto data = labelled_images(*a, project.get());
     auto engine = open_engine(options, *a);
     core::CaptionOptions o = core::beam_caption_defaults();
-    if (!core::parse(d->method, &o.method)) throw std::runtime_error("--method: beam, greedy or nucleus");
+    if (!core::parse(d->method, &o.method))
+      throw std::runtime_error("--method: beam, greedy or nucleus");
     o.num_beams = d->beams;
     o.num_captions = 1;
     o.max_length = d->max_length;
@@ -202,7 +207,8 @@ void add_vqa_command(CLI::App* eval, const GlobalOptions& options) {
   auto a = std::make_shared<ModelEvalArgs>();
   auto questions = std::make_shared<std::string>();
   auto rank = std::make_shared<bool>(false);
-  auto* cmd = eval->add_subcommand("vqa", "Answer each question; VQA accuracy (overall and per kind)");
+  auto* cmd =
+      eval->add_subcommand("vqa", "Answer each question; VQA accuracy (overall and per kind)");
   add_common_args(cmd, *a, false);
   cmd->add_option("--questions", *questions,
                   "[{\"question_id\", \"image\", \"question\", \"answer\": [..]}] (the demo data's "

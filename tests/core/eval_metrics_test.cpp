@@ -4,10 +4,10 @@
 #include "core/eval_metrics.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_paths.h"
 
@@ -23,7 +23,8 @@ CaptionSample sample(const std::string& candidate, const std::vector<std::string
   return s;
 }
 
-// ---- Tokenizer -----------------------------------------------------------------------------------
+// ---- Tokenizer
+// -----------------------------------------------------------------------------------
 
 TEST(CaptionTokenizer, LowerCasesAndDropsPunctuation) {
   EXPECT_EQ(tokenize_caption("A Red circle, on the LEFT."),
@@ -48,7 +49,8 @@ TEST(CaptionTokenizer, SplitsCliticsAsPtb) {
   EXPECT_EQ(tokenize_caption("'quoted' rock'n'roll"), (Words{"quoted", "rock", "n", "roll"}));
 }
 
-// ---- BLEU ----------------------------------------------------------------------------------------
+// ---- BLEU
+// ----------------------------------------------------------------------------------------
 
 TEST(Bleu, OneSentenceByHand) {
   // candidate: a red circle on a white background (7 words); closest reference: 7 words, BP = 1.
@@ -56,8 +58,9 @@ TEST(Bleu, OneSentenceByHand) {
   // 2-grams: a red, red circle, circle on, on a match ref 1; a white, white background do not: 4/6.
   // 3-grams: a red circle, red circle on, circle on a: 3/5.  4-grams: a red circle on,
   // red circle on a: 2/4.
-  const BleuScore b = corpus_bleu({sample("a red circle on a white background",
-                                          {"a red circle on a black background", "a small red circle"})});
+  const BleuScore b =
+      corpus_bleu({sample("a red circle on a white background",
+                          {"a red circle on a black background", "a small red circle"})});
   EXPECT_NEAR(b.precision[0], 6.0 / 7, 1e-9);
   EXPECT_NEAR(b.precision[1], 4.0 / 6, 1e-9);
   EXPECT_NEAR(b.precision[2], 3.0 / 5, 1e-9);
@@ -73,10 +76,10 @@ TEST(Bleu, CorpusCountsAndBrevityPenalty) {
   // Second sentence "blue square" (2 words): refs of 3 and 4 words, closest 3. It adds 2/2
   // 1-grams, 1/1 2-grams and no 3- or 4-grams. Corpus: c = 7 + 2 = 9, r = 7 + 3 = 10,
   // BP = exp(1 - 10/9); p1 = 8/9, p2 = 5/7, p3 = 3/5, p4 = 2/4.
-  const BleuScore b = corpus_bleu(
-      {sample("a red circle on a white background",
-              {"a red circle on a black background", "a small red circle"}),
-       sample("blue square", {"a blue square", "a large blue square"})});
+  const BleuScore b =
+      corpus_bleu({sample("a red circle on a white background",
+                          {"a red circle on a black background", "a small red circle"}),
+                   sample("blue square", {"a blue square", "a large blue square"})});
   EXPECT_EQ(b.candidate_length, 9);
   EXPECT_EQ(b.reference_length, 10);
   const double bp = std::exp(1 - 10.0 / 9);
@@ -109,17 +112,20 @@ TEST(Bleu, AgreesWithNltkOnSeededCorpora) {
       samples.push_back({s["candidate"].get<Words>(), s["references"].get<std::vector<Words>>()});
     }
     const BleuScore b = corpus_bleu(samples);
-    for (int n = 0; n < 4; ++n) EXPECT_NEAR(b.bleu[n], c["bleu"][n].get<double>(), 1e-8) << "BLEU-" << n + 1;
+    for (int n = 0; n < 4; ++n)
+      EXPECT_NEAR(b.bleu[n], c["bleu"][n].get<double>(), 1e-8) << "BLEU-" << n + 1;
   }
 }
 
-// ---- CIDEr-D -------------------------------------------------------------------------------------
+// ---- CIDEr-D
+// -------------------------------------------------------------------------------------
 
 TEST(CiderD, ExactMatchOfTwoWordsByHand) {
   // Two samples, so idf = log 2 - log df. Sample 1: candidate = reference = "red circle": the
   // 1-gram and 2-gram vectors are equal (cosine 1), there are no 3- or 4-grams (0), the lengths
   // are equal (penalty 1): 10 · (1 + 1 + 0 + 0) / 4 = 5. Sample 2 shares nothing: 0. Mean 2.5.
-  const CiderScore c = cider_d({sample("red circle", {"red circle"}), sample("blue square", {"green star"})});
+  const CiderScore c =
+      cider_d({sample("red circle", {"red circle"}), sample("blue square", {"green star"})});
   ASSERT_EQ(c.per_sample.size(), 2u);
   EXPECT_NEAR(c.per_sample[0], 5.0, 1e-12);
   EXPECT_NEAR(c.per_sample[1], 0.0, 1e-12);
@@ -131,8 +137,8 @@ TEST(CiderD, IdfWeightsByHand) {
   // n-gram in one. Sample 1 "a cat" vs reference "a dog": 1-gram vectors (a: L, cat: ln 3) and
   // (a: L, dog: ln 3) with L = ln 3 - ln 2; only "a" matches: cos = L² / (L² + ln² 3). 2-grams
   // "a cat" / "a dog" differ: 0. Equal lengths. Score 10 · cos / 4. The others score 0.
-  const CiderScore c = cider_d({sample("a cat", {"a dog"}), sample("q", {"a cat"}),
-                                sample("q", {"the bird"})});
+  const CiderScore c =
+      cider_d({sample("a cat", {"a dog"}), sample("q", {"a cat"}), sample("q", {"the bird"})});
   const double L = std::log(3.0) - std::log(2.0), l3 = std::log(3.0);
   const double expected = 10 * (L * L / (L * L + l3 * l3)) / 4;
   EXPECT_NEAR(c.per_sample[0], expected, 1e-12);
@@ -144,7 +150,8 @@ TEST(CiderD, ClipsCandidateCountsAndPenalisesLength) {
   // ln 2; clipped numerator min(3 ln2, ln2)·ln2 = ln²2 over norms 3 ln2 · ln2: 1/3 (unclipped
   // cosine would be 1). 2- and 3-grams have no reference counterpart: 0. Length (in bigrams, as
   // the COCO scorer counts it) 2 vs 0: penalty exp(-2²/(2·6²)). Score 10 · (1/3)·penalty / 4.
-  const CiderScore c = cider_d({sample("circle circle circle", {"circle"}), sample("x", {"square"})});
+  const CiderScore c =
+      cider_d({sample("circle circle circle", {"circle"}), sample("x", {"square"})});
   const double expected = 10 * (1.0 / 3) * std::exp(-4.0 / 72) / 4;
   EXPECT_NEAR(c.per_sample[0], expected, 1e-12);
   EXPECT_NEAR(c.score, expected / 2, 1e-12);
@@ -187,8 +194,8 @@ TEST(CiderD, AgreesWithASecondImplementation) {
 // (irisml-tasks-training, test/test_evaluate_captioning.py): a perfect corpus gets BLEU 1 and
 // CIDEr 10 (case differences vanish in tokenisation), a corpus sharing no word gets 0 for both.
 TEST(CaptionMetrics, PublishedPerfectAndWrongCorpora) {
-  const std::vector<std::vector<std::string>> refs = {{"Hello World good Bye"},
-                                                      {"This is perfect test", "This is perfect test"}};
+  const std::vector<std::vector<std::string>> refs = {
+      {"Hello World good Bye"}, {"This is perfect test", "This is perfect test"}};
   const std::vector<CaptionSample> perfect = {sample("Hello World Good bye", refs[0]),
                                               sample("This is perfect test", refs[1])};
   const std::vector<CaptionSample> wrong = {sample("How are you today", refs[0]),
@@ -202,13 +209,14 @@ TEST(CaptionMetrics, PublishedPerfectAndWrongCorpora) {
   EXPECT_NEAR(cider_d(wrong).score, 0.0, 1e-7);
 }
 
-// ---- VQA -----------------------------------------------------------------------------------------
+// ---- VQA
+// -----------------------------------------------------------------------------------------
 
 TEST(VqaAnswer, NormalisedAsTheOfficialEvaluation) {
   EXPECT_EQ(normalize_vqa_answer("Two"), "2");
   EXPECT_EQ(normalize_vqa_answer(" The dog.\n"), "dog");
   EXPECT_EQ(normalize_vqa_answer("a red, ball"), "red ball");  // ", " touches a space: removed
-  EXPECT_EQ(normalize_vqa_answer("t-shirt"), "t shirt");     // joins two words: a space
+  EXPECT_EQ(normalize_vqa_answer("t-shirt"), "t shirt");       // joins two words: a space
   EXPECT_EQ(normalize_vqa_answer("yes!"), "yes");
   EXPECT_EQ(normalize_vqa_answer("1,000"), "1000");  // a comma between digits: all removed
   EXPECT_EQ(normalize_vqa_answer("3.5"), "3.5");     // a '.' before a digit stays
@@ -239,7 +247,8 @@ TEST(VqaAccuracy, OneAnnotatorIsExactMatch) {
   EXPECT_EQ(vqa_accuracy("blue", {}), 0.0);
 }
 
-// ---- Retrieval -----------------------------------------------------------------------------------
+// ---- Retrieval
+// -----------------------------------------------------------------------------------
 
 TEST(Retrieval, RecallWithSeveralCaptionsPerImage) {
   // Image 0 owns texts 0 and 1, image 1 owns text 2.
@@ -334,20 +343,22 @@ TEST(Retrieval, RerankPassesScorerFailuresAndClampsK) {
   auto r = rerank_top_k(itc, 128, failing);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().message(), "image a.png could not be decoded");
-  auto all = rerank_top_k(itc, 128, [](const std::vector<ImageTextIndex>& p) -> Result<std::vector<double>> {
-    return std::vector<double>(p.size(), 0.0);
-  });
+  auto all = rerank_top_k(itc, 128,
+                          [](const std::vector<ImageTextIndex>& p) -> Result<std::vector<double>> {
+                            return std::vector<double>(p.size(), 0.0);
+                          });
   ASSERT_TRUE(all);
   EXPECT_EQ(all->pairs_scored, 4);  // k clamped to 2: every pair
   EXPECT_FALSE(rerank_top_k(itc, 0, failing));
 }
 
-// ---- Binary classification -----------------------------------------------------------------------
+// ---- Binary classification
+// -----------------------------------------------------------------------
 
 TEST(BinaryMetrics, PrecisionRecallF1ByHand) {
   // predicted 1 1 1 0 0 0, actual 1 0 1 1 0 0: tp 2, fp 1, fn 1, tn 2.
-  const BinaryCounts c = confusion({true, true, true, false, false, false},
-                                   {true, false, true, true, false, false});
+  const BinaryCounts c =
+      confusion({true, true, true, false, false, false}, {true, false, true, true, false, false});
   EXPECT_EQ(c.true_positive, 2);
   EXPECT_EQ(c.false_positive, 1);
   EXPECT_EQ(c.false_negative, 1);

@@ -4,13 +4,13 @@
 #include "core/evaluation.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "test_paths.h"
 
@@ -41,7 +41,9 @@ class Scratch {
   std::string path_;
 };
 
-db::CaptionRecord web(const std::string& text) { return {text, db::CaptionSource::kWeb, 0}; }
+db::CaptionRecord web(const std::string& text) {
+  return {text, db::CaptionSource::kWeb, 0};
+}
 
 // ---- Filter ------------------------------------------------------------------------------------
 
@@ -60,7 +62,8 @@ class FilterEvalTest : public ::testing::Test {
     ASSERT_TRUE(p) << p.status().message();
     project_ = std::move(p).value();
     std::vector<db::ImageWithCaptions> batch = {
-        {{"a.png", 0, 0, 0, "", "train"}, {web("a red circle"), {"a red circle", db::CaptionSource::kSynthetic, 0}}},
+        {{"a.png", 0, 0, 0, "", "train"},
+         {web("a red circle"), {"a red circle", db::CaptionSource::kSynthetic, 0}}},
         {{"b.png", 0, 0, 0, "", "train"}, {web("a blue square")}},
         {{"c.png", 0, 0, 0, "", "train"}, {web("photo by admin")}},
         {{"d.png", 0, 0, 0, "", "train"}, {web("a green star")}},
@@ -76,7 +79,8 @@ class FilterEvalTest : public ::testing::Test {
     other.name = "other";
     other_ = project_->add_model(other).value();
     ASSERT_TRUE(project_->for_each_pair({}, [&](const db::PairRow& r) {
-      ids_[r.image.path + (r.caption.source == db::CaptionSource::kSynthetic ? "+syn" : "")] = r.caption_id;
+      ids_[r.image.path + (r.caption.source == db::CaptionSource::kSynthetic ? "+syn" : "")] =
+          r.caption_id;
       return Status::ok();
     }));
     ASSERT_TRUE(project_->put_scores({{ids_["a.png"], model_, 0.9, 0.40},
@@ -103,8 +107,9 @@ class FilterEvalTest : public ::testing::Test {
 };
 
 TEST_F(FilterEvalTest, FiguresByHand) {
-  ASSERT_TRUE(project_->decide({{ids_["c.png"], db::Decision::kDrop, db::DecisionOrigin::kCurator, "ann", ""},
-                                {ids_["a.png"], db::Decision::kKeep, db::DecisionOrigin::kCurator, "ann", ""}}));
+  ASSERT_TRUE(project_->decide(
+      {{ids_["c.png"], db::Decision::kDrop, db::DecisionOrigin::kCurator, "ann", ""},
+       {ids_["a.png"], db::Decision::kKeep, db::DecisionOrigin::kCurator, "ann", ""}}));
   auto e = evaluate_filter(*project_, labels_, {model_, 0.5});
   ASSERT_TRUE(e) << e.status().message();
   EXPECT_EQ(e->labels, 7);
@@ -169,25 +174,34 @@ TEST_F(FilterEvalTest, RefusesUnknownOrUnscoringModels) {
   const int64_t id = project_->add_model(fresh).value();
   auto none = evaluate_filter(*project_, labels_, {id, 0.5});
   ASSERT_FALSE(none);
-  EXPECT_NE(none.status().message().find("scored none"), std::string::npos) << none.status().message();
+  EXPECT_NE(none.status().message().find("scored none"), std::string::npos)
+      << none.status().message();
 }
 
 TEST_F(FilterEvalTest, ReadsDemoJsonAndCsvLabels) {
-  const std::string demo = scratch_.write("noise_labels.json", json{
-      {"generator", {{"seed", 1}}},
-      {"captions", {{{"image", "c.png"}, {"caption", "photo by admin"}, {"noisy", true},
-                     {"noise_kind", "web_text"}, {"clean_caption", "a red star"}},
-                    {{"image", "a.png"}, {"caption", "a red circle"}, {"noisy", false},
-                     {"noise_kind", "none"}, {"clean_caption", "a red circle"}}}}}.dump());
+  const std::string demo =
+      scratch_.write("noise_labels.json", json{{"generator", {{"seed", 1}}},
+                                               {"captions",
+                                                {{{"image", "c.png"},
+                                                  {"caption", "photo by admin"},
+                                                  {"noisy", true},
+                                                  {"noise_kind", "web_text"},
+                                                  {"clean_caption", "a red star"}},
+                                                 {{"image", "a.png"},
+                                                  {"caption", "a red circle"},
+                                                  {"noisy", false},
+                                                  {"noise_kind", "none"},
+                                                  {"clean_caption", "a red circle"}}}}}
+                                              .dump());
   auto from_json = read_noise_labels(demo);
   ASSERT_TRUE(from_json) << from_json.status().message();
   ASSERT_EQ(from_json->size(), 2u);
   EXPECT_EQ((*from_json)[0].kind, "web_text");
   EXPECT_TRUE((*from_json)[0].noisy);
 
-  const std::string by_id = scratch_.write(
-      "ids.csv", "caption_id,noisy,noise_kind\n" + std::to_string(ids_["c.png"]) + ",1,web_text\n" +
-                     std::to_string(ids_["e.png"]) + ",0,\n");
+  const std::string by_id =
+      scratch_.write("ids.csv", "caption_id,noisy,noise_kind\n" + std::to_string(ids_["c.png"]) +
+                                    ",1,web_text\n" + std::to_string(ids_["e.png"]) + ",0,\n");
   auto ids = read_noise_labels(by_id);
   ASSERT_TRUE(ids) << ids.status().message();
   auto e = evaluate_filter(*project_, ids.value(), {model_, 0.5});
@@ -197,7 +211,8 @@ TEST_F(FilterEvalTest, ReadsDemoJsonAndCsvLabels) {
   EXPECT_EQ(e->at_threshold.false_positive, 1);  // e
 
   const std::string by_text = scratch_.write(
-      "pairs.csv", "image,caption,noisy\r\nd.png,\"a green star\",1\r\n\"b.png\",a blue square,0\r\n");
+      "pairs.csv",
+      "image,caption,noisy\r\nd.png,\"a green star\",1\r\n\"b.png\",a blue square,0\r\n");
   auto pairs = read_noise_labels(by_text);
   ASSERT_TRUE(pairs) << pairs.status().message();
   auto e2 = evaluate_filter(*project_, pairs.value(), {model_, 0.5});
@@ -205,14 +220,16 @@ TEST_F(FilterEvalTest, ReadsDemoJsonAndCsvLabels) {
   EXPECT_EQ(e2->scored, 2);
   EXPECT_EQ(e2->at_threshold.false_negative, 1);  // d kept at 0.6
 
-  EXPECT_EQ(read_noise_labels(scratch_.file("missing.json")).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(read_noise_labels(scratch_.file("missing.json")).status().code(),
+            Status::Code::kNotFound);
   auto bad = read_noise_labels(scratch_.write("bad.csv", "image,caption,noisy\na.png,x,maybe\n"));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.status().message().find("bad.csv record 2"), std::string::npos);
   EXPECT_FALSE(read_noise_labels(scratch_.write("nohead.csv", "path,text\na,b\n")));
 }
 
-// ---- A fake model ---------------------------------------------------------------------------------
+// ---- A fake model
+// ---------------------------------------------------------------------------------
 
 // Image ".../img<k>.png" and text "shape <k> ..." belong together. ITC is misleading: a text of
 // image k has similarity 0.6 with image k and 0.8 with image k+1 (mod n). ITM knows the truth.
@@ -225,7 +242,8 @@ class FakeModel final : public EvalModel {
   }
   static int text_index(const std::string& text) { return std::stoi(text.substr(6)); }
 
-  Result<std::vector<std::vector<float>>> image_embeddings(const std::vector<std::string>& images) const override {
+  Result<std::vector<std::vector<float>>> image_embeddings(
+      const std::vector<std::string>& images) const override {
     max_batch = std::max(max_batch, images.size());
     std::vector<std::vector<float>> out;
     for (const auto& p : images) {
@@ -235,7 +253,8 @@ class FakeModel final : public EvalModel {
     }
     return out;
   }
-  Result<std::vector<std::vector<float>>> text_embeddings(const std::vector<std::string>& texts) const override {
+  Result<std::vector<std::vector<float>>> text_embeddings(
+      const std::vector<std::string>& texts) const override {
     std::vector<std::vector<float>> out;
     for (const auto& t : texts) {
       std::vector<float> v(static_cast<size_t>(n_), 0.f);
@@ -251,18 +270,20 @@ class FakeModel final : public EvalModel {
     max_batch = std::max(max_batch, images.size());
     std::vector<double> out;
     for (const auto& p : pairs) {
-      out.push_back(image_index(images[static_cast<size_t>(p.image)]) == text_index(p.text) ? 1.0 : 0.0);
+      out.push_back(image_index(images[static_cast<size_t>(p.image)]) == text_index(p.text) ? 1.0
+                                                                                            : 0.0);
     }
     pairs_matched += pairs.size();
     return out;
   }
   Result<std::vector<std::string>> caption(const std::vector<std::string>& images) const override {
     std::vector<std::string> out;
-    for (const auto& p : images) out.push_back(image_index(p) % 2 ? "a blue square" : "a red circle");
+    for (const auto& p : images)
+      out.push_back(image_index(p) % 2 ? "a blue square" : "a red circle");
     return out;
   }
-  Result<std::vector<std::string>> answer(const std::string& image,
-                                          const std::vector<std::string>& questions) const override {
+  Result<std::vector<std::string>> answer(
+      const std::string& image, const std::vector<std::string>& questions) const override {
     ++answer_calls;
     std::vector<std::string> out;
     for (const auto& q : questions) out.push_back(q.rfind("how many", 0) == 0 ? "Two" : "red");
@@ -321,7 +342,8 @@ TEST(ModelEvaluation, CaptionsScoredWithBleuAndCider) {
                                      {"/d/img2.png", {"a green star", "a star"}}};
   auto e = evaluate_captions(model, data, {2, {}});
   ASSERT_TRUE(e) << e.status().message();
-  EXPECT_EQ(e->captions, (std::vector<std::string>{"a red circle", "a blue square", "a red circle"}));
+  EXPECT_EQ(e->captions,
+            (std::vector<std::string>{"a red circle", "a blue square", "a red circle"}));
   std::vector<eval::CaptionSample> samples;
   for (size_t i = 0; i < data.size(); ++i) {
     eval::CaptionSample s;
@@ -366,7 +388,8 @@ TEST(ModelEvaluation, ReadsAnnotationAndQuestionFiles) {
   ASSERT_TRUE(data) << data.status().message();
   ASSERT_EQ(data->size(), 2u);
   EXPECT_EQ((*data)[0].image, scratch.file("images/a.png"));
-  EXPECT_EQ((*data)[0].captions, (std::vector<std::string>{"a red circle", "a circle", "red circle"}));
+  EXPECT_EQ((*data)[0].captions,
+            (std::vector<std::string>{"a red circle", "a circle", "red circle"}));
   EXPECT_FALSE(read_labelled_images(scratch.write("bad.json", R"([{"caption": "x"}])")));
 
   const std::string vqa = scratch.write("vqa.json", R"([
@@ -380,7 +403,8 @@ TEST(ModelEvaluation, ReadsAnnotationAndQuestionFiles) {
   EXPECT_EQ((*qs)[1].image, "/abs/b.png");
   EXPECT_EQ((*qs)[1].kind, "other");
   EXPECT_EQ((*qs)[1].answers, (std::vector<std::string>{"red"}));
-  EXPECT_FALSE(read_vqa_questions(scratch.write("noanswer.json", R"([{"image": "a", "question": "q"}])")));
+  EXPECT_FALSE(
+      read_vqa_questions(scratch.write("noanswer.json", R"([{"image": "a", "question": "q"}])")));
 }
 
 TEST(ModelEvaluation, ProjectSplitGivesImagesWithTheirCaptions) {

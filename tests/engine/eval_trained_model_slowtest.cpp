@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "core/blip_engine.h"
 #include "core/evaluation.h"
@@ -32,8 +32,7 @@ constexpr int64_t kSteps = 150;
 
 core::RgbImage to_rgb(const torch::Tensor& normalised) {
   const torch::Tensor unit = model::denormalize_pixels(normalised).clamp(0, 1);
-  const torch::Tensor hwc =
-      (unit * 255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+  const torch::Tensor hwc = (unit * 255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
   core::RgbImage image;
   image.height = static_cast<int>(hwc.size(0));
   image.width = static_cast<int>(hwc.size(1));
@@ -66,7 +65,8 @@ Figures evaluate(const std::string& checkpoint, const std::string& vocab,
   EXPECT_TRUE(retrieval) << retrieval.status().message();
   EXPECT_TRUE(captions) << captions.status().message();
   if (!retrieval || !captions) return {};
-  std::cerr << checkpoint << "\n" << core::to_text(retrieval.value()) << core::to_text(captions.value());
+  std::cerr << checkpoint << "\n"
+            << core::to_text(retrieval.value()) << core::to_text(captions.value());
   return {retrieval.value(), captions.value()};
 }
 
