@@ -126,8 +126,9 @@ struct LabelledImage {
 Result<std::vector<LabelledImage>> read_labelled_images(const std::string& path);
 
 // The images of a project split with their captions of the given sources (all when empty), in
-// path order; paths are resolved against `image_root` (the dataset root the project was imported
-// from). kInvalid when the split has no captioned image.
+// path order. Paths are resolved against `image_root` when given, else against the dataset roots
+// the project's imports recorded (core/image_locator.h; kNotFound for an image found under none).
+// kInvalid when the split has no captioned image.
 Result<std::vector<LabelledImage>> project_labelled_images(
     db::Project& project, const std::string& split, const std::string& image_root,
     const std::vector<db::CaptionSource>& sources);

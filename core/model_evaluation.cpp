@@ -8,6 +8,7 @@
 
 #include "core/dataset_readers_internal.h"
 #include "core/evaluation.h"
+#include "core/image_locator.h"
 #include "core/text_checks.h"
 
 namespace capfilt::core {
@@ -78,6 +79,12 @@ Result<std::vector<LabelledImage>> read_labelled_images(const std::string& path)
 Result<std::vector<LabelledImage>> project_labelled_images(
     db::Project& project, const std::string& split, const std::string& image_root,
     const std::vector<db::CaptionSource>& sources) {
+  ImageLocator locator;
+  if (image_root.empty()) {
+    auto found = ImageLocator::for_project(project);
+    if (!found) return found.status();
+    locator = std::move(found).value();
+  }
   db::PairFilter filter;
   filter.split = split;
   filter.sources = sources;
@@ -85,7 +92,13 @@ Result<std::vector<LabelledImage>> project_labelled_images(
   int64_t last_image = -1;
   Status s = project.for_each_pair(filter, [&](const db::PairRow& row) {
     if (row.image_id != last_image) {
-      out.push_back({resolve(image_root, row.image.path), {}});
+      std::string path = resolve(image_root, row.image.path);
+      if (image_root.empty()) {
+        auto file = locator.find(row.image.path);
+        if (!file) return file.status();
+        path = file.value();
+      }
+      out.push_back({path, {}});
       last_image = row.image_id;
     }
     out.back().captions.push_back(row.caption.text);

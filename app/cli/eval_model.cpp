@@ -1,7 +1,6 @@
 // `capfilt eval retrieval|caption|vqa`: a model (through the BlipEngine facade) on labelled
 // images or questions; results printed, written as JSON and stored with the model in a project.
 
-#include <filesystem>
 #include <iostream>
 #include <set>
 #include <stdexcept>
@@ -9,11 +8,10 @@
 #include "app/cli/eval_common.h"
 #include "core/blip_engine.h"
 #include "core/evaluation.h"
+#include "core/model_registry.h"
 
 namespace capfilt::app {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct ModelEvalArgs {
   std::string model_path, vocab_path;
@@ -45,8 +43,8 @@ void add_common_args(CLI::App* cmd, ModelEvalArgs& a, bool data) {
                     "test.json)");
     cmd->add_option("--split", a.split, "project split to evaluate on")->capture_default_str();
     cmd->add_option("--images", a.images,
-                    "folder the project's image paths are relative to (default: the project "
-                    "file's folder)");
+                    "folder the project's image paths are relative to (default: the dataset "
+                    "roots its imports recorded)");
     cmd->add_option("--source", a.sources, "caption sources of the project split (default: all)")
         ->delimiter(',');
   }
@@ -66,27 +64,15 @@ std::unique_ptr<core::BlipEngine> open_engine(const GlobalOptions& options,
   return std::move(engine).value();
 }
 
-// The model's row in the project: the given id, else the row with this checkpoint path, else a
-// new row (so every evaluation of one checkpoint lands in one place).
+// The model's row in the project: the given id, else the row of this checkpoint (added when the
+// project does not know it yet), so every evaluation of one checkpoint lands in one place.
 int64_t model_row(db::Project& project, const ModelEvalArgs& a, const core::ModelInfo& info) {
   if (a.model_id > 0) {
     auto m = project.model(a.model_id);
     if (!m) throw std::runtime_error(m.status().message());
     return a.model_id;
   }
-  std::error_code ec;
-  const std::string path = fs::weakly_canonical(a.model_path, ec).string();
-  auto models = project.models();
-  if (!models) throw std::runtime_error(models.status().message());
-  for (const auto& m : models.value()) {
-    if (m.checkpoint_path == path || m.checkpoint_path == a.model_path) return m.id;
-  }
-  db::ModelRecord record;
-  record.name = fs::path(path).filename().string();
-  record.checkpoint_path = path;
-  record.config_json = info.config_json;
-  record.task = info.kind;
-  auto id = project.add_model(record);
+  auto id = core::register_model(project, info, info.kind);
   if (!id) throw std::runtime_error(id.status().message());
   return id.value();
 }
@@ -106,9 +92,7 @@ std::vector<core::LabelledImage> labelled_images(const ModelEvalArgs& a, db::Pro
     if (!db::parse(name, &s)) throw std::runtime_error("--source: unknown source \"" + name + "\"");
     sources.push_back(s);
   }
-  const std::string root =
-      a.images.empty() ? fs::absolute(project->path()).parent_path().string() : a.images;
-  auto data = core::project_labelled_images(*project, a.split, root, sources);
+  auto data = core::project_labelled_images(*project, a.split, a.images, sources);
   if (!data) throw std::runtime_error(data.status().message());
   return std::move(data).value();
 }
