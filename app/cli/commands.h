@@ -30,5 +30,6 @@ void add_image_commands(CLI::App& app, const GlobalOptions& options);     // dem
 void add_project_commands(CLI::App& app, const GlobalOptions& options);   // project queries
 void add_capfilt_commands(CLI::App& app, const GlobalOptions& options);   // capfilt
 void add_bench_capfilt_commands(CLI::App& app, const GlobalOptions& options);  // bench-capfilt
+void add_eval_commands(CLI::App& app, const GlobalOptions& options);      // eval filter|retrieval|caption|vqa
 
 }  // namespace capfilt::app
