@@ -94,6 +94,7 @@ std::string to_json_line(const ProgressEvent& e) {
     case ProgressEventKind::kFinished:
       j["status"] = e.status;
       j["text"] = e.text;
+      if (!e.path.empty()) j["path"] = e.path;
       break;
   }
   if (!e.stage.empty()) j["stage"] = e.stage;

@@ -47,7 +47,7 @@ struct ProgressEvent {
   std::optional<double> eta_s;    // seconds left, when known
   std::optional<int64_t> step;    // training step (progress, checkpoint)
   std::map<std::string, double> metrics;  // progress: loss terms…; finished: the summary
-  // checkpoint
+  // checkpoint: the checkpoint written; finished: the job's main output (a project, a model)
   std::string path;
   // message: level "info" | "warning" | "error"; finished: status and a closing sentence
   std::string level;

@@ -55,6 +55,24 @@ Status append_decision(Connection& c, const DecisionInput& d, int64_t now_ms) {
   return c.run(current.value(), "updating a current decision");
 }
 
+// Marks log rows undone by `by` and recomputes their captions' current decisions.
+Status mark_undone(Connection& c, const std::vector<std::pair<int64_t, int64_t>>& rows,
+                   const std::string& by, int64_t now) {
+  std::unordered_set<int64_t> captions;
+  for (const auto& [decision_id, caption_id] : rows) {
+    auto mark = c.prepare(
+        "INSERT INTO decision_undos(decision_id, curator, time_ms) VALUES (?1, ?2, ?3)");
+    if (!mark) return mark.status();
+    mark->bind_i64(1, decision_id).bind_text(2, by).bind_i64(3, now);
+    if (Status s = c.run(mark.value(), "recording an undo"); !s) return s;
+    captions.insert(caption_id);
+  }
+  for (int64_t caption_id : captions) {
+    if (Status s = internal::refresh_current_decision(c, caption_id); !s) return s;
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 namespace internal {
@@ -103,21 +121,37 @@ Result<int64_t> Project::undo(const std::string& curator, int64_t count) {
   while ((rc = pick->step()) == SQLITE_ROW) undone.emplace_back(pick->i64(0), pick->i64(1));
   if (rc != SQLITE_DONE) return c.error("finding decisions to undo", rc);
   pick = Stmt();
-  const int64_t now = impl_->clock->now_ms();
-  std::unordered_set<int64_t> captions;
-  for (const auto& [decision_id, caption_id] : undone) {
-    auto mark = c.prepare(
-        "INSERT INTO decision_undos(decision_id, curator, time_ms) VALUES (?1, ?2, ?3)");
-    if (!mark) return mark.status();
-    mark->bind_i64(1, decision_id).bind_text(2, curator).bind_i64(3, now);
-    if (Status s = c.run(mark.value(), "recording an undo"); !s) return s;
-    captions.insert(caption_id);
-  }
-  for (int64_t caption_id : captions) {
-    if (Status s = internal::refresh_current_decision(c, caption_id); !s) return s;
-  }
+  if (Status s = mark_undone(c, undone, curator, impl_->clock->now_ms()); !s) return s;
   if (Status s = txn.commit(); !s) return s;
   return static_cast<int64_t>(undone.size());
+}
+
+Result<int64_t> Project::undo_automatic(const std::string& rule, int64_t after_decision_id,
+                                        const std::string& undone_by) {
+  Connection& c = *impl_->connection;
+  WriteTransaction txn(c);
+  if (Status s = txn.begin(); !s) return s;
+  auto pick = c.prepare(
+      "SELECT d.id, d.caption_id FROM decisions d WHERE d.origin = 'auto' AND d.curator = ?1 AND "
+      "d.id > ?2 AND NOT EXISTS (SELECT 1 FROM decision_undos u WHERE u.decision_id = d.id)");
+  if (!pick) return pick.status();
+  pick->bind_text(1, rule).bind_i64(2, after_decision_id);
+  std::vector<std::pair<int64_t, int64_t>> undone;  // (decision, caption)
+  int rc;
+  while ((rc = pick->step()) == SQLITE_ROW) undone.emplace_back(pick->i64(0), pick->i64(1));
+  if (rc != SQLITE_DONE) return c.error("finding automatic decisions to undo", rc);
+  pick = Stmt();
+  if (Status s = mark_undone(c, undone, undone_by, impl_->clock->now_ms()); !s) return s;
+  if (Status s = txn.commit(); !s) return s;
+  return static_cast<int64_t>(undone.size());
+}
+
+Result<int64_t> Project::last_decision_id() {
+  Connection& c = *impl_->connection;
+  auto stmt = c.prepare("SELECT coalesce(max(id), 0) FROM decisions");
+  if (!stmt) return stmt.status();
+  if (int rc = stmt->step(); rc != SQLITE_ROW) return c.error("reading the decision log", rc);
+  return stmt->i64(0);
 }
 
 Result<std::vector<DecisionLogEntry>> Project::decision_log(int64_t caption_id) {

@@ -105,6 +105,13 @@ class Project {
   // each caption's current decision returns to what it was before. The log keeps every row; an
   // undone row is marked with who undid it and when. Returns how many were undone.
   Result<int64_t> undo(const std::string& curator, int64_t count = 1);
+  // Undoes the automatic decisions that `rule` (their curator field) logged after log row
+  // `after_decision_id` and that are still in force; recorded as undone by `undone_by`. This is
+  // how applying a threshold is undone. Returns how many were undone.
+  Result<int64_t> undo_automatic(const std::string& rule, int64_t after_decision_id,
+                                 const std::string& undone_by);
+  // The id of the newest row of the decision log; 0 when it is empty.
+  Result<int64_t> last_decision_id();
   // The log of one caption, oldest first (caption_id 0: the whole log).
   Result<std::vector<DecisionLogEntry>> decision_log(int64_t caption_id = 0);
 

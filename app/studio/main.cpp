@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QInputDialog>
 #include <QSettings>
 #include <QStandardPaths>
@@ -10,6 +11,7 @@
 #include <QTimer>
 
 #include "app/build_info.h"
+#include "app/studio/engine_scorer.h"
 #include "ui/shared/main_window.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/studio_settings.h"
@@ -46,6 +48,13 @@ int main(int argc, char** argv) {
                          : QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
                                .filePath("demo");
   options.capfilt_program = parser.value(capfilt);
+  // The shipped vocabulary: installed beside the program, else the source tree's resources/.
+  QString vocab = QDir(QApplication::applicationDirPath())
+                      .filePath("../share/capfilt/bert-base-uncased/vocab.txt");
+  if (!QFileInfo::exists(vocab)) vocab = CAPFILT_SOURCE_RESOURCES_DIR "/bert-base-uncased/vocab.txt";
+  options.scorer_for_model = [vocab = vocab.toStdString()](const std::string& model_path) {
+    return capfilt::app::engine_scorer(model_path, vocab);
+  };
   capfilt::ui::MainWindow window(&settings, options);
 
   const QStringList positional = parser.positionalArguments();

@@ -107,6 +107,24 @@ TEST_F(Thresholds, ApplyNeverOverridesACuratorAndShowsAgreement) {
                             sql_count(path_, below_sql("synthetic", 0.5)));
   EXPECT_EQ(view.stateCount(0, 0), 0);  // no web caption left undecided
   EXPECT_TRUE(document_->project().check().is_ok());
+
+  // Undo takes the threshold's decisions back (the log records the undo); redo applies it again.
+  const int64_t undecided_before = sql_count(
+      path_, "SELECT count(*) FROM captions WHERE decision = 'undecided' AND source != 'human'");
+  ASSERT_EQ(undecided_before, 0);
+  document_->undoStack()->undo();
+  EXPECT_EQ(sql_count(path_, "SELECT count(*) FROM decision_undos"), auto_drops +
+            sql_count(path_, "SELECT count(*) FROM decisions WHERE origin = 'auto' AND decision = 'keep'"));
+  EXPECT_EQ(document_->project().pair(1)->decision, db::Decision::kKeep);  // still the curator's
+  EXPECT_EQ(document_->project().pair(3)->decision, db::Decision::kDrop);
+  EXPECT_EQ(sql_count(path_, "SELECT count(*) FROM captions WHERE decision != 'undecided' AND "
+                             "source != 'human'"),
+            2);
+  document_->undoStack()->redo();
+  EXPECT_EQ(sql_count(path_, "SELECT count(*) FROM captions WHERE decision = 'undecided' AND "
+                             "source != 'human'"),
+            0);
+  EXPECT_TRUE(document_->project().check().is_ok());
 }
 
 }  // namespace

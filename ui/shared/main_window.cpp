@@ -113,6 +113,9 @@ void MainWindow::buildMenus() {
 }
 
 QString MainWindow::guessImagesRoot(const QString& project_path) {
+  // The dataset root the newest import recorded (schema 8); older projects: the import's folder.
+  auto roots = document_->project().dataset_roots();
+  if (roots && !roots->empty()) return QString::fromStdString(roots->front());
   auto runs = document_->project().import_runs();
   if (runs && !runs->empty()) {
     const QFileInfo source(QString::fromStdString(runs->front().source_path));
@@ -139,14 +142,18 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   small_images_ = std::make_unique<ThumbnailLoader>(thumbnail_cache_.get(), 96, resolve);
   large_images_ = std::make_unique<ThumbnailLoader>(thumbnail_cache_.get(), 512, resolve);
 
-  if (options_.scorer) {
-    int64_t model_id = 0;
-    if (auto models = document_->project().models()) {
-      for (const auto& m : *models)
-        if (m.task == "filter" || model_id == 0) model_id = std::max(model_id, m.id);
+  if (options_.scorer_for_model) {
+    // The newest filter the project knows (else its newest model).
+    const db::ModelRecord* filter = nullptr;
+    auto models = document_->project().models();
+    if (models) {
+      for (const auto& m : *models) {
+        if (!filter || m.task == "filter" || filter->task != "filter") filter = &m;
+      }
     }
-    if (model_id != 0) {
-      scorer_ = std::make_unique<CaptionScorer>(doc, options_.scorer, model_id);
+    if (filter) {
+      scorer_ = std::make_unique<CaptionScorer>(
+          doc, options_.scorer_for_model(filter->checkpoint_path), filter->id);
       connect(scorer_.get(), &CaptionScorer::failed, this, [this](qint64 id, const QString& why) {
         statusBar()->showMessage(tr("Caption #%1 could not be scored: %2").arg(id).arg(why), 10000);
       });
@@ -222,11 +229,8 @@ void MainWindow::closeProject() {
 void MainWindow::openDemo() {
   QString folder = options_.demo_dir;
   if (folder.isEmpty()) folder = QDir::home().filePath(".local/share/capfilt-studio/demo");
-  const QString existing = DemoProjectRunner::projectIn(folder);
-  if (!existing.isEmpty()) {
-    openProject(existing);
-    return;
-  }
+  // The child always runs: it returns at once when the project is complete, and finishes an
+  // interrupted build (models, import, CapFilt) otherwise.
   QString program = options_.capfilt_program;
   if (program.isEmpty()) program = QDir(QCoreApplication::applicationDirPath()).filePath("capfilt");
   stack_->setCurrentWidget(start_);

@@ -7,7 +7,9 @@
 
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "ui/review/caption_scorer.h"
 
@@ -41,7 +43,9 @@ class MainWindow : public QMainWindow {
     QString demo_dir;       // where the demo project is built
     // Scores corrected captions on a worker thread (app/ wires the filter model); empty = none.
     // Scores go under the project's newest filter model.
-    CaptionScorer::ScoreFn scorer;
+    // The scorer of edited captions for the project's filter model (its checkpoint path); empty:
+    // edited captions are not scored. app/ wires core::BlipEngine.
+    std::function<CaptionScorer::ScoreFn(const std::string& model_path)> scorer_for_model;
   };
   MainWindow(StudioSettings* settings, const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;

@@ -3,8 +3,7 @@
 // threshold dropped, the others kept, in one transaction. A caption whose decision in force is a
 // curator's is never touched, nor one already decided that way.
 //
-// Not undoable from the studio yet: db::Project::undo takes back curators' decisions only. Until
-// the store can undo automatic rows, a new threshold applied over the old one is the way back.
+// The studio applies it through ApplyThresholdCommand, whose undo takes these rows back.
 
 #include <cstdint>
 #include <string>

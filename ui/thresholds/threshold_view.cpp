@@ -14,6 +14,7 @@
 
 #include "ui/shared/project_document.h"
 #include "ui/thresholds/apply_threshold.h"
+#include "ui/thresholds/apply_threshold_command.h"
 #include "ui/thresholds/threshold_chart_view.h"
 
 namespace capfilt::ui {
@@ -145,19 +146,12 @@ void ThresholdView::recount() {
 void ThresholdView::apply() {
   const double t = chart_->threshold();
   const QString question =
-      tr("Apply ITM threshold %1: %2. Curators' decisions are never changed. "
-         "Automatic decisions cannot be undone from the studio yet; applying another threshold "
-         "replaces them.")
+      tr("Apply ITM threshold %1: %2. Curators' decisions are never changed; Undo takes the "
+         "threshold's decisions back.")
           .arg(t, 0, 'f', 3)
           .arg(live_->text());
   if (confirm_ && !confirm_(question)) return;
-  const std::string rule = "studio threshold itm<" + QString::number(t, 'f', 3).toStdString();
-  document_->write(
-      [t, rule](db::Project& p) -> Status {
-        auto applied = apply_threshold(p, t, rule);
-        return applied ? Status::ok() : applied.status();
-      },
-      tr("Applying threshold %1").arg(t, 0, 'f', 3));
+  document_->undoStack()->push(new ApplyThresholdCommand(document_, t));
 }
 
 }  // namespace capfilt::ui
