@@ -125,15 +125,21 @@ copy_sources() {
 }
 
 start=$SECONDS
+phase() { echo "==> libtorch2-lane: $1 after $((SECONDS - start)) s"; }
 [[ -d "$root" && -x "$root/usr/bin/apt-get" ]] || make_root
+phase "root ready"
 mount_root
 install_packages
+phase "packages ready"
 copy_sources
 torch_version="$(in_root dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo unknown)"
 echo "==> libtorch2-lane: building model/ and its tests against libtorch-dev $torch_version ($jobs jobs)"
 status=0
 in_root bash -c "cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DCAPFILT_MODEL_ONLY=ON >/dev/null &&
-  cmake --build /build -j $jobs && cd /build &&
-  ctest --output-on-failure -LE slow -j $jobs ${CTEST_ARGS:-}" || status=$?
+  cmake --build /build -j $jobs" || status=$?
+phase "build done"
+if ((status == 0)); then
+  in_root bash -c "cd /build && ctest --output-on-failure -LE slow -j $jobs ${CTEST_ARGS:-}" || status=$?
+fi
 echo "==> libtorch2-lane: $( ((status == 0)) && echo passed || echo FAILED ) in $((SECONDS - start)) s (LibTorch $torch_version)"
 exit "$status"
