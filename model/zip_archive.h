@@ -2,7 +2,7 @@
 // A read-only view of a zip archive held in memory, without Torch and without decompression: the
 // archives torch.save writes store every record uncompressed. Reads the central directory (zip64
 // included), checks that every entry lies inside the bytes, and hands out a stored entry's bytes
-// after checking its local header and its CRC-32.
+// after checking its local header and its CRC-32 (unless the archive left it 0: not computed).
 //
 // Errors throw ModelError with `source_name` and the problem. A ZipArchive does not own the bytes:
 // they must outlive it. Immutable after construction; may be shared between threads.
