@@ -1,7 +1,6 @@
 #include "model/zip_archive.h"
 
 #include <array>
-#include <unordered_set>
 
 #include "model/error.h"
 
@@ -92,7 +91,6 @@ void ZipArchive::read_central_directory(uint64_t offset, uint64_t count, uint64_
          std::to_string(cd_size) + " bytes");
   }
   const uint64_t cd_end = offset + cd_size;
-  std::unordered_set<std::string> names;
   entries_.reserve(static_cast<std::size_t>(count));
   uint64_t p = offset;
   for (uint64_t i = 0; i < count; ++i) {
@@ -131,17 +129,15 @@ void ZipArchive::read_central_directory(uint64_t offset, uint64_t count, uint64_
       }
       x += 4 + len;
     }
-    if (!names.insert(entry.name).second) fail("entry \"" + entry.name + "\" appears twice");
+    if (!index_.emplace(entry.name, entries_.size()).second) fail("entry \"" + entry.name + "\" appears twice");
     entries_.push_back(std::move(entry));
     p += kCentralHeaderSize + name_len + extra_len + comment_len;
   }
 }
 
 const ZipEntry* ZipArchive::find(const std::string& name) const {
-  for (const auto& e : entries_) {
-    if (e.name == name) return &e;
-  }
-  return nullptr;
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 ZipArchive::Span ZipArchive::read(const ZipEntry& entry) const {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace capfilt::model {
@@ -49,6 +50,7 @@ class ZipArchive {
   std::size_t size_;
   std::string source_name_;
   std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, std::size_t> index_;  // name -> entries_ position
 };
 
 // The CRC-32 zip uses (polynomial 0xEDB88320).
