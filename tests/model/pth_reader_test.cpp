@@ -14,6 +14,7 @@
 
 #include "model/checkpoint.h"
 #include "model/error.h"
+#include "model/zip_archive.h"
 #include "test_paths.h"
 
 namespace capfilt::model {
@@ -111,6 +112,26 @@ TEST(PthReaderTest, EveryMalformedFileGivesOneClearError) {
     EXPECT_THAT(msg, HasSubstr(fixture(c.file)));
     EXPECT_THAT(msg, HasSubstr(c.problem));
   }
+}
+
+TEST(PthReaderTest, Crc32MatchesZipsCheckValue) {
+  const std::string check = "123456789";
+  EXPECT_EQ(zip_crc32(reinterpret_cast<const uint8_t*>(check.data()), check.size()), 0xCBF43926u);
+  std::vector<uint8_t> bytes(1000);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 3);
+  // Eight bytes at a time agrees with the bit-by-bit definition on every length and alignment.
+  auto reference = [](const uint8_t* p, std::size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+      c ^= p[i];
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+  };
+  for (std::size_t start = 0; start < 8; ++start) {
+    for (std::size_t n = 0; n <= 40; ++n) EXPECT_EQ(zip_crc32(bytes.data() + start, n), reference(bytes.data() + start, n));
+  }
+  EXPECT_EQ(zip_crc32(bytes.data(), bytes.size()), 0x17BC2A46u);
 }
 
 TEST(PthReaderTest, LegacyAndForeignFilesAreRefused) {
