@@ -2,11 +2,12 @@
 // beam-3 decoding with the KV cache, on random weights, captions forced to full length. The same
 // measurement as `capfilt bench-generate`, for builds with -DCAPFILT_MODEL_ONLY=ON (e.g. the
 // LibTorch 2.x lane, installer/libtorch2-lane.sh), so LibTorch releases compare on one machine.
-//   generation_bench [repeats]
+//   generation_bench [repeats] [threads]   (threads: default every hardware thread, as capfilt)
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -40,6 +41,8 @@ double seconds_per_call(const BlipImpl& m, const torch::Tensor& pixels, const Ge
 
 int main(int argc, char** argv) {
   const int repeats = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int threads = argc > 2 ? std::atoi(argv[2]) : static_cast<int>(std::thread::hardware_concurrency());
+  if (threads > 0) torch::set_num_threads(threads);
   const RuntimeInfo info = runtime_info();
   std::printf("# LibTorch %s (fused attention %s), BLAS %s, %d threads; random weights; max length 30, "
               "every caption full length\n",
