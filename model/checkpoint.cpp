@@ -6,9 +6,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include <torch/serialize.h>
-
 #include "model/error.h"
+#include "model/pth_reader.h"
 
 namespace capfilt::model {
 
@@ -182,52 +181,25 @@ void load_state_dict_strict(torch::nn::Module& module, const NamedTensors& tenso
   for (const auto& [slot, tensor] : copies) slots[slot].target.copy_(*tensor);
 }
 
-namespace {
-
-void collect_state_dict(const c10::IValue& value, const std::string& path, NamedTensors& out) {
-  if (!value.isGenericDict()) {
-    throw ModelError(path + ": the state dict is not a dict");
-  }
-  for (const auto& item : value.toGenericDict()) {
-    if (!item.key().isString()) throw ModelError(path + ": a state dict key is not a string");
-    const std::string name = item.key().toStringRef();
-    if (!item.value().isTensor()) {
-      throw ModelError(path + ": state dict entry \"" + name + "\" is not a tensor");
-    }
-    out.emplace(name, item.value().toTensor().detach().clone());
-  }
-}
-
-}  // namespace
-
 NamedTensors read_pth_state_dict(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot open the checkpoint");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  c10::IValue root;
-  try {
-    root = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    std::string msg = path + ": cannot read the PyTorch checkpoint: " + e.what_without_backtrace();
-    // torch.save(model.state_dict()) pickles a collections.OrderedDict, which some LibTorch
-    // releases' unpickler turns into None (pytorch/pytorch#100741, fixed by #139750). Debian's
-    // 1.13.1 reads it (tests/data/safetensors/ordered_dict_state_dict.pth).
-    if (msg.find("GenericDict") != std::string::npos) {
-      msg += " (this LibTorch cannot unpickle the OrderedDict a state dict is saved as; convert the"
-             " checkpoint to safetensors with Python first)";
-    }
-    throw ModelError(msg);
-  } catch (const std::exception& e) {
-    throw ModelError(path + ": cannot read the PyTorch checkpoint: " + e.what());
-  }
-  if (!root.isGenericDict()) throw ModelError(path + ": the checkpoint is not a dict");
-  const auto dict = root.toGenericDict();
+  const PthStateDict file = PthStateDict::read(path);
   NamedTensors out;
-  const auto it = dict.find(c10::IValue(std::string("model")));
-  if (it != dict.end()) {
-    collect_state_dict(it->value(), path, out);
-  } else {
-    collect_state_dict(root, path, out);
+  for (const PthTensor& t : file.tensors()) {
+    const auto options = torch::TensorOptions().dtype(to_torch_dtype(t.dtype));
+    const auto width = static_cast<std::uintptr_t>(dtype_size(t.dtype));
+    const auto numel = static_cast<int64_t>(t.storage_numel);
+    // The record is used in place when its elements are aligned (PyTorch aligns records to 64
+    // bytes), copied first otherwise; either way the view is copied into a tensor of its own.
+    torch::Tensor storage;
+    if (reinterpret_cast<std::uintptr_t>(t.storage) % width == 0) {
+      storage = torch::from_blob(const_cast<uint8_t*>(t.storage), {numel}, options);
+    } else {
+      storage = torch::empty({numel}, options);
+      if (numel > 0) std::memcpy(storage.data_ptr(), t.storage, t.storage_numel * width);
+    }
+    torch::Tensor tensor = torch::empty(t.shape, options);
+    tensor.copy_(storage.as_strided(t.shape, t.strides, t.offset));
+    out.emplace(t.name, std::move(tensor));
   }
   return out;
 }

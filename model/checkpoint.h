@@ -42,8 +42,9 @@ void load_state_dict_strict(torch::nn::Module& module, const NamedTensors& tenso
 
 // The state dict of a PyTorch .pth checkpoint (a zip archive written by torch.save) as Salesforce
 // BLIP publishes it: a pickled dict whose "model" entry is the state dict (a dict that is itself
-// the state dict, without "model", is accepted too). Uses torch::pickle_load, which rebuilds only
-// tensors and plain containers (no arbitrary code runs).
+// the state dict, without "model", is accepted too). Read by model/pth_reader.h, not by LibTorch's
+// unpickler: the same on every LibTorch, and no code from the file runs. Every tensor is a copy
+// that owns its memory (views of one storage become separate tensors).
 NamedTensors read_pth_state_dict(const std::string& path);
 
 }  // namespace capfilt::model
