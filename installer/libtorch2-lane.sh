@@ -5,9 +5,10 @@
 #
 #   installer/libtorch2-lane.sh          build the root if needed, build, test
 #
-# The root is cached in $LANE_ROOT (default build/trixie-root) and reused when present; its build
-# folder (/build inside the root) is kept too, so a second run only recompiles what changed.
-# Delete the folder to start from scratch.
+# The root is cached in $LANE_ROOT (default ~/.cache/capfilt/trixie-root) and reused when present,
+# also by other clones; its build folder (/build inside the root) is kept, and the compiler cache
+# ($LANE_CCACHE_DIR, default ~/.cache/capfilt/trixie-ccache) makes a fresh clone's build mostly
+# cache hits. Delete the folders to start from scratch.
 #
 # Exit status: 0 when every test passes, or when the Debian 13 packages cannot be fetched (the lane
 # is then SKIPPED, said loudly on stdout and stderr); non-zero when the build or a test fails.
@@ -17,13 +18,17 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$(dirname "$here")"
-root="${LANE_ROOT:-$src/build/trixie-root}"
+# The root and the compiler cache live outside the checkout, so every clone on this machine (CI
+# clones afresh each time) reuses them: only the first run pays for debootstrap and a full build.
+cache_home="${XDG_CACHE_HOME:-$HOME/.cache}/capfilt"
+root="${LANE_ROOT:-$cache_home/trixie-root}"
+ccache_dir="${LANE_CCACHE_DIR:-$cache_home/trixie-ccache}"
 mirror="${LANE_MIRROR:-http://deb.debian.org/debian}"
 jobs="${JOBS:-$(nproc)}"
 suite=trixie
 # What the lane needs inside the root. libopenblas0-openmp: LibTorch's BLAS, sharing its OpenMP
 # pool (see installer/dev.sh); googletest brings the GoogleTest sources CMake's GTest module finds.
-packages=(g++ cmake make libtorch-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
+packages=(g++ cmake make ccache libtorch-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
           libopenblas0-openmp)
 marker="$root/.capfilt-lane-packages"
 
@@ -44,21 +49,25 @@ skip() {
 # Runs a command inside the root with /proc and /dev mounted and a clean environment.
 in_root() {
   $sudo cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-  $sudo env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"
+  $sudo env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 CCACHE_DIR=/ccache \
+    CCACHE_MAXSIZE=5G DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"
 }
 
 mount_root() {
   mountpoint -q "$root/proc" || $sudo mount -t proc proc "$root/proc"
   mountpoint -q "$root/dev" || $sudo mount --bind /dev "$root/dev"
+  mkdir -p "$ccache_dir"
+  $sudo mkdir -p "$root/ccache"
+  mountpoint -q "$root/ccache" || $sudo mount --bind "$ccache_dir" "$root/ccache"
 }
 
 unmount_root() {
-  for m in dev proc; do
+  for m in ccache dev proc; do
     if mountpoint -q "$root/$m" 2>/dev/null; then $sudo umount "$root/$m" || $sudo umount -l "$root/$m"; fi
   done
 }
 trap unmount_root EXIT
+trap 'exit 143' TERM INT  # so the mounts are released when CI's timeout stops the lane
 
 # Fails the lane only for a mistake of ours (a package that does not exist); anything else an apt
 # step reports (no network, mirror down) skips it.
