@@ -309,6 +309,11 @@ torch::Tensor TextDecoderImpl::lm_head(const torch::Tensor& hidden) const {
   const double eps = bert->config().layer_norm_eps;
   torch::Tensor h = torch::gelu(linear(transform, hidden));
   h = layer_norm(transform_norm, h, eps);
+  if (h.dim() == 2 && h.size(0) == 1) {
+    // One row (a decoding step at batch 1): a matrix-vector product reads the vocabulary matrix
+    // once, where GEMM would first pack a copy of all of it.
+    return torch::addmv(bias, decoder_weight, h.select(0, 0)).unsqueeze(0);
+  }
   return torch::linear(h, decoder_weight, bias);
 }
 
