@@ -46,6 +46,22 @@ torch::Tensor cross_bias(const torch::Tensor& encoder_states, const torch::Tenso
 
 constexpr double kSelfMaskValue = -10000.0;
 
+// Rows of encoder states that repeat the row before them (one image scored against its web and
+// synthetic captions) need their cross-attention keys/values projected once. Returns the first
+// row of each run of equal rows and, per row, its run; both undefined when no row repeats.
+std::pair<torch::Tensor, torch::Tensor> repeated_rows(const torch::Tensor& states) {
+  const int64_t b = states.size(0);
+  std::vector<int64_t> firsts{0}, owner{0};
+  for (int64_t i = 1; i < b; ++i) {
+    if (!torch::equal(states[i], states[i - 1])) firsts.push_back(i);
+    owner.push_back(static_cast<int64_t>(firsts.size()) - 1);
+  }
+  if (static_cast<int64_t>(firsts.size()) == b) return {};
+  const auto options = torch::TensorOptions().dtype(torch::kLong);
+  return {torch::tensor(firsts, options).to(states.device()),
+          torch::tensor(owner, options).to(states.device())};
+}
+
 }  // namespace
 
 // ---- BertAttention -----------------------------------------------------------------------------
@@ -221,13 +237,21 @@ torch::Tensor TextTransformerImpl::forward(const torch::Tensor& ids, const torch
     }
     cross = cross_bias(encoder_states, encoder_mask);
   }
+  torch::Tensor firsts, owner;
+  if (mode != TextMode::kUnimodal) std::tie(firsts, owner) = repeated_rows(encoder_states);
+  const torch::Tensor distinct =
+      firsts.defined() ? encoder_states.index_select(0, firsts) : encoder_states;
   for (const TextLayer& layer : layers_) {
     const BertAttentionImpl& self = *layer->attention;
     auto [k, v] = self.project_kv(x);
     x = self.forward(x, k, v, self_bias);
     if (mode != TextMode::kUnimodal) {
       const BertAttentionImpl& xattn = *layer->crossattention;
-      auto [ck, cv] = xattn.project_kv(encoder_states);
+      auto [ck, cv] = xattn.project_kv(distinct);
+      if (owner.defined()) {
+        ck = ck.index_select(0, owner);
+        cv = cv.index_select(0, owner);
+      }
       x = xattn.forward(x, ck, cv, cross);
     }
     x = layer->feed_forward(x);
