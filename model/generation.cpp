@@ -1,6 +1,7 @@
 #include "model/generation.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -253,7 +254,7 @@ class CachedBlipSteps : public DecoderSteps {
   torch::Tensor step(const torch::Tensor& tokens) override {
     return model_.decode_step(tokens.to(device_), state_);
   }
-  void reorder(const torch::Tensor& rows) override { state_.reorder(rows.to(device_)); }
+  void reorder(const torch::Tensor& rows) override { state_.reorder(rows); }  // rows on the CPU
 
  private:
   const BlipImpl& model_;
@@ -396,16 +397,55 @@ torch::Tensor apply_repetition_penalty(const torch::Tensor& scores, const torch:
   return scores.scatter(1, index, seen);
 }
 
+// The nucleus of one row without sorting the vocabulary: `probs` are the row's probabilities; on
+// return keep[i] says whether token i is among the most likely tokens whose mass, counted from the
+// top, first reaches top_p (the token that reaches it included, as the sorted cumulative rule).
+// Quickselect on the probability mass: expected O(vocab) instead of a sort per row and step.
+void nucleus_row(const float* probs, int64_t n, float top_p, bool* keep) {
+  std::vector<int32_t> idx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  std::fill(keep, keep + n, false);
+  auto commit = [&](auto first, auto last) {
+    for (auto it = first; it != last; ++it) keep[*it] = true;
+  };
+  double need = top_p;  // mass still to cover with tokens from [lo, hi)
+  auto lo = idx.begin(), hi = idx.end();
+  while (lo != hi) {
+    // Pivot: median of three probabilities of the range.
+    const float a = probs[*lo], b = probs[*(lo + (hi - lo) / 2)], c = probs[*(hi - 1)];
+    const float pivot = std::max(std::min(a, b), std::min(std::max(a, b), c));
+    auto upper_end = std::partition(lo, hi, [&](int32_t i) { return probs[i] > pivot; });
+    auto equal_end = std::partition(upper_end, hi, [&](int32_t i) { return probs[i] == pivot; });
+    double upper = 0.0;
+    for (auto it = lo; it != upper_end; ++it) upper += probs[*it];
+    if (upper >= need && upper_end != lo) {
+      hi = upper_end;  // the boundary lies among the larger tokens
+      continue;
+    }
+    commit(lo, upper_end);
+    need -= upper;
+    // Equal tokens, one at a time, until the mass is reached (the one that reaches it is kept).
+    for (auto it = upper_end; it != equal_end; ++it) {
+      keep[*it] = true;
+      need -= probs[*it];
+      if (need <= 0.0) return;
+    }
+    lo = equal_end;
+  }
+}
+
 torch::Tensor apply_top_p(const torch::Tensor& logits, float top_p) {
   if (top_p >= 1.0f) return logits;
-  auto [sorted, order] = logits.sort(-1, /*descending=*/true);
-  auto cumulative = torch::softmax(sorted, -1).cumsum(-1);
-  // Drop a token when the mass of the tokens ranked above it already reaches top_p.
-  auto mass_before = cumulative - torch::softmax(sorted, -1);
-  auto drop_sorted = mass_before >= top_p;
-  drop_sorted.select(-1, 0).fill_(false);
-  auto drop = torch::zeros_like(drop_sorted).scatter(-1, order, drop_sorted);
-  return logits.masked_fill(drop, kNegInf);
+  torch::Tensor scores = logits.to(torch::kCPU, torch::kFloat).contiguous();
+  const int64_t n = scores.size(-1), rows = scores.numel() / n;
+  torch::Tensor probs = torch::softmax(scores.view({rows, n}), -1).contiguous();
+  auto keep = torch::empty({rows, n}, torch::kBool);
+  const float* p = probs.data_ptr<float>();
+  bool* k = keep.data_ptr<bool>();
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) nucleus_row(p + r * n, n, top_p, k + r * n);
+  });
+  return logits.masked_fill(keep.view(logits.sizes()).to(logits.device()).logical_not(), kNegInf);
 }
 
 torch::Tensor apply_top_k(const torch::Tensor& logits, int top_k) {

@@ -46,6 +46,22 @@ torch::Tensor cross_bias(const torch::Tensor& encoder_states, const torch::Tenso
 
 constexpr double kSelfMaskValue = -10000.0;
 
+// Rows of encoder states that repeat the row before them (one image scored against its web and
+// synthetic captions) need their cross-attention keys/values projected once. Returns the first
+// row of each run of equal rows and, per row, its run; both undefined when no row repeats.
+std::pair<torch::Tensor, torch::Tensor> repeated_rows(const torch::Tensor& states) {
+  const int64_t b = states.size(0);
+  std::vector<int64_t> firsts{0}, owner{0};
+  for (int64_t i = 1; i < b; ++i) {
+    if (!torch::equal(states[i], states[i - 1])) firsts.push_back(i);
+    owner.push_back(static_cast<int64_t>(firsts.size()) - 1);
+  }
+  if (static_cast<int64_t>(firsts.size()) == b) return {};
+  const auto options = torch::TensorOptions().dtype(torch::kLong);
+  return {torch::tensor(firsts, options).to(states.device()),
+          torch::tensor(owner, options).to(states.device())};
+}
+
 }  // namespace
 
 // ---- BertAttention -----------------------------------------------------------------------------
@@ -68,9 +84,19 @@ std::pair<torch::Tensor, torch::Tensor> BertAttentionImpl::project_kv(
 
 torch::Tensor BertAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& k,
                                          const torch::Tensor& v,
-                                         const torch::Tensor& additive_mask) const {
-  torch::Tensor q = split_heads(linear(query, x), heads_);
-  torch::Tensor context = merge_heads(attend(q, k, v, additive_mask));
+                                         const torch::Tensor& additive_mask, int64_t groups) const {
+  torch::Tensor q = split_heads(linear(query, x), heads_);  // [B, H, L, D]
+  torch::Tensor context;
+  if (groups == 1) {
+    context = merge_heads(attend(q, k, v, additive_mask));
+  } else {
+    // The `groups` rows sharing keys become one row with groups * L queries: [B/g, H, g*L, D].
+    const int64_t b = q.size(0), h = q.size(1), l = q.size(2), d = q.size(3), c = b / groups;
+    torch::Tensor grouped = q.view({c, groups, h, l, d}).transpose(1, 2).reshape({c, h, groups * l, d});
+    torch::Tensor out = attend(grouped, k, v, additive_mask);
+    out = out.view({c, h, groups, l, d}).transpose(1, 2).reshape({b, h, l, d});
+    context = merge_heads(out);
+  }
   return ::capfilt::model::layer_norm(layer_norm, linear(dense, context) + x, eps_);
 }
 
@@ -110,21 +136,44 @@ torch::Tensor TextLayerImpl::feed_forward(const torch::Tensor& x) const {
 
 // ---- DecoderState ------------------------------------------------------------------------------
 
-int64_t DecoderState::batch_size() const { return cross_bias.defined() ? cross_bias.size(0) : 0; }
+int64_t DecoderState::batch_size() const {
+  return cross_bias.defined() ? cross_bias.size(0) * cross_group : 0;
+}
 
 void DecoderState::reorder(const torch::Tensor& indices) {
-  torch::Tensor idx = indices.to(torch::kLong).to(cross_bias.device());
-  auto pick = [&](torch::Tensor& t) {
-    if (t.defined()) t = t.index_select(0, idx);
+  torch::Tensor cpu = indices.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t rows = cpu.numel(), images = cross_bias.size(0);
+  // Does every new row j stay with an image, as row j / group of `images` equal groups?
+  const int64_t group = rows % images == 0 ? rows / images : 0;
+  bool same_images = group > 0;
+  bool identity = rows == batch_size();
+  const int64_t* p = cpu.data_ptr<int64_t>();
+  for (int64_t j = 0; j < rows; ++j) {
+    same_images = same_images && p[j] / cross_group == j / group;
+    identity = identity && p[j] == j;
+  }
+  if (identity) return;  // no row moves (e.g. a beam step that kept every beam)
+  torch::Tensor idx = cpu.to(cross_bias.device());
+  auto pick = [](torch::Tensor& t, const torch::Tensor& rows_index) {
+    if (t.defined()) t = t.index_select(0, rows_index);
   };
   for (Layer& layer : layers) {
-    pick(layer.self_k);
-    pick(layer.self_v);
-    pick(layer.cross_k);
-    pick(layer.cross_v);
+    pick(layer.self_k, idx);
+    pick(layer.self_v, idx);
   }
-  pick(key_mask);
-  pick(cross_bias);
+  pick(key_mask, idx);
+  if (same_images) {
+    cross_group = group;
+    return;
+  }
+  // Rows move between images: give every row its own copy of its image's keys/values.
+  torch::Tensor image_rows = idx.div(cross_group, "floor");
+  for (Layer& layer : layers) {
+    pick(layer.cross_k, image_rows);
+    pick(layer.cross_v, image_rows);
+  }
+  pick(cross_bias, image_rows);
+  cross_group = 1;
 }
 
 // ---- TextTransformer ---------------------------------------------------------------------------
@@ -188,13 +237,21 @@ torch::Tensor TextTransformerImpl::forward(const torch::Tensor& ids, const torch
     }
     cross = cross_bias(encoder_states, encoder_mask);
   }
+  torch::Tensor firsts, owner;
+  if (mode != TextMode::kUnimodal) std::tie(firsts, owner) = repeated_rows(encoder_states);
+  const torch::Tensor distinct =
+      firsts.defined() ? encoder_states.index_select(0, firsts) : encoder_states;
   for (const TextLayer& layer : layers_) {
     const BertAttentionImpl& self = *layer->attention;
     auto [k, v] = self.project_kv(x);
     x = self.forward(x, k, v, self_bias);
     if (mode != TextMode::kUnimodal) {
       const BertAttentionImpl& xattn = *layer->crossattention;
-      auto [ck, cv] = xattn.project_kv(encoder_states);
+      auto [ck, cv] = xattn.project_kv(distinct);
+      if (owner.defined()) {
+        ck = ck.index_select(0, owner);
+        cv = cv.index_select(0, owner);
+      }
       x = xattn.forward(x, ck, cv, cross);
     }
     x = layer->feed_forward(x);
@@ -243,7 +300,8 @@ torch::Tensor TextTransformerImpl::forward_cached(const torch::Tensor& ids,
     cache.self_k = cache.self_k.defined() ? torch::cat({cache.self_k, k}, 2) : k;
     cache.self_v = cache.self_v.defined() ? torch::cat({cache.self_v, v}, 2) : v;
     x = self.forward(x, cache.self_k, cache.self_v, self_bias);
-    x = layer->crossattention->forward(x, cache.cross_k, cache.cross_v, state.cross_bias);
+    x = layer->crossattention->forward(x, cache.cross_k, cache.cross_v, state.cross_bias,
+                                       state.cross_group);
     x = layer->feed_forward(x);
   }
   state.key_mask = all_keys;
@@ -275,6 +333,11 @@ torch::Tensor TextDecoderImpl::lm_head(const torch::Tensor& hidden) const {
   const double eps = bert->config().layer_norm_eps;
   torch::Tensor h = torch::gelu(linear(transform, hidden));
   h = layer_norm(transform_norm, h, eps);
+  if (h.dim() == 2 && h.size(0) == 1) {
+    // One row (a decoding step at batch 1): a matrix-vector product reads the vocabulary matrix
+    // once, where GEMM would first pack a copy of all of it.
+    return torch::addmv(bias, decoder_weight, h.select(0, 0)).unsqueeze(0);
+  }
   return torch::linear(h, decoder_weight, bias);
 }
 

@@ -37,8 +37,10 @@ class BertAttentionImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> project_kv(const torch::Tensor& states) const;
   // LayerNorm(x + dense(attention(query(x), k, v, additive_mask))).
   // additive_mask broadcasts to [B, heads, Lq, Lk] (undefined: none).
+  // groups > 1: k, v and the mask hold one row per `groups` consecutive rows of x (the beams or
+  // samples of one image attend to that image's keys once, without copies of them per row).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& k, const torch::Tensor& v,
-                        const torch::Tensor& additive_mask) const;
+                        const torch::Tensor& additive_mask, int64_t groups = 1) const;
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};  // self.{query,key,value}
   torch::nn::Linear dense{nullptr};                                 // output.dense
@@ -80,7 +82,7 @@ class DecoderState {
  public:
   struct Layer {
     torch::Tensor self_k, self_v;    // [B, heads, T, head_dim] (undefined before the first step)
-    torch::Tensor cross_k, cross_v;  // [B, heads, N, head_dim]
+    torch::Tensor cross_k, cross_v;  // [B / cross_group, heads, N, head_dim]
   };
 
   int64_t batch_size() const;
@@ -92,7 +94,10 @@ class DecoderState {
 
   std::vector<Layer> layers;
   torch::Tensor key_mask;    // [B, T] float, 1 for tokens that may be attended to
-  torch::Tensor cross_bias;  // [B, 1, 1, N] additive cross-attention mask
+  torch::Tensor cross_bias;  // [B / cross_group, 1, 1, N] additive cross-attention mask
+  // Rows r .. r + cross_group - 1 share cross-attention row r / cross_group: a reorder that keeps
+  // every row with its image (beam search, expansion to beams) copies no cross keys/values.
+  int64_t cross_group = 1;
   int64_t length_ = 0;
 };
 
