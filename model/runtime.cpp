@@ -136,7 +136,8 @@ std::string thread_pool_warning(const RuntimeInfo& info) {
          "), whose own thread pool fights them for the cores (2-4.5x slower decoding measured). "
          "Install libopenblas0-openmp and select it: update-alternatives --set "
          "libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3 "
-         "(installer/dev.sh does both), or run with --threads 1.";
+         "(installer/dev.sh does both), or run with --threads 1. On a machine shared with other "
+         "work, OMP_WAIT_POLICY=PASSIVE also stops LibTorch's own threads from spinning.";
 }
 
 double measure_cpu_gemm_gflops(int n, int repeats) {

@@ -30,6 +30,12 @@ void DemoProjectRunner::start(const QString& program, const QString& folder) {
   reported_path_.clear();
   last_error_text_.clear();
   QDir().mkpath(folder);
+  // OpenMP threads that busy-wait steal the cores from the studio's own GUI and worker threads:
+  // the child's wait passively unless the user chose otherwise.
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  if (!env.contains(QStringLiteral("OMP_WAIT_POLICY")))
+    env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("PASSIVE"));
+  process_.setProcessEnvironment(env);
   process_.start(program, {QStringLiteral("demo-project"), folder, QStringLiteral("--json")});
 }
 
