@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   capfilt::app::add_data_commands(app, options);
   capfilt::app::add_image_commands(app, options);
   capfilt::app::add_project_commands(app, options);
+  capfilt::app::add_train_commands(app, options);
 
   try {
     app.parse(argc, argv);

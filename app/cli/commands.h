@@ -28,5 +28,6 @@ void add_weights_commands(CLI::App& app, const GlobalOptions& options);   // imp
 void add_data_commands(CLI::App& app, const GlobalOptions& options);      // import, export
 void add_image_commands(CLI::App& app, const GlobalOptions& options);     // demo-data, thumbnails, preprocess
 void add_project_commands(CLI::App& app, const GlobalOptions& options);   // project queries
+void add_train_commands(CLI::App& app, const GlobalOptions& options);     // train, demo-models
 
 }  // namespace capfilt::app
