@@ -34,7 +34,7 @@ struct TrainArgs {
   std::string job_dir;
   std::string config_file;
   bool resume = false;
-  bool json = false;
+  bool as_json = false;
   int64_t log_every = 10;
   // Flags that override the config; only those given are applied.
   std::map<std::string, json> overrides;
@@ -74,12 +74,12 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
     db::OpenOptions open;
     open.create_if_missing = false;
     auto p = db::Project::open(a.project, open);
-    if (!p) return fail(p.status().message(), a.json);
+    if (!p) return fail(p.status().message(), a.as_json);
     project = std::move(*p);
   }
   if (a.job_dir.empty()) {
-    if (a.resume) return fail("--resume needs --job-dir (the folder of the job to continue)", a.json);
-    if (a.project.empty()) return fail("give --job-dir (or --project, whose folder holds jobs/)", a.json);
+    if (a.resume) return fail("--resume needs --job-dir (the folder of the job to continue)", a.as_json);
+    if (a.project.empty()) return fail("give --job-dir (or --project, whose folder holds jobs/)", a.as_json);
     a.job_dir = default_job_dir(a.project, a.task);
   }
   // The config: --config, else the job's own config.json when resuming, else the defaults.
@@ -91,7 +91,7 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
   json patch = json::object();
   if (!config_source.empty()) {
     auto loaded = core::load_train_config(config_source);
-    if (!loaded) return fail(loaded.status().message(), a.json);
+    if (!loaded) return fail(loaded.status().message(), a.as_json);
     config = *loaded;
   } else {
     config.steps = 100;  // a default length when nothing says otherwise
@@ -104,7 +104,7 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
     patch["data"] = data;
   }
   if (Status s = core::apply_overrides(config, patch.dump(), "command-line flags"); !s) {
-    return fail(s.message(), a.json);
+    return fail(s.message(), a.as_json);
   }
 
   core::TrainJobContext ctx;
@@ -116,14 +116,14 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
   ctx.log_every = a.log_every;
   ctx.pid = static_cast<int64_t>(::getpid());
   ctx.should_stop = core::install_stop_signal_handlers();
-  core::ProgressWriter writer(std::cout, a.json);
+  core::ProgressWriter writer(std::cout, a.as_json);
   ctx.on_event = [&](const core::ProgressEvent& e) {
     if (e.kind == core::ProgressEventKind::kFinished && e.status == "failed") return;  // below
     writer.write(e);
   };
-  if (!a.json) std::cout << "job folder: " << a.job_dir << "\n";
+  if (!a.as_json) std::cout << "job folder: " << a.job_dir << "\n";
   auto result = core::run_training_job(config, ctx);
-  if (!result) return fail(result.status().message(), a.json);
+  if (!result) return fail(result.status().message(), a.as_json);
   if (result->status == "cancelled") {
     std::cerr << "capfilt train: stopped by signal after step " << result->steps_done
               << "; checkpoint " << result->checkpoint << "; continue with: capfilt train "
@@ -131,7 +131,7 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
               << (a.project.empty() ? "" : " --project " + a.project) << "\n";
     return kExitStopped;
   }
-  if (!a.json) {
+  if (!a.as_json) {
     std::cout << "model: " << result->model_path;
     if (result->model_id) std::cout << " (model " << result->model_id << " in the project)";
     std::cout << "\n";
@@ -199,7 +199,7 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
                   "job folder (config, checkpoints, progress log); default <project dir>/jobs/TASK-TIME");
   cmd->add_option("--config", a.config_file, "training config JSON (flags override it)");
   cmd->add_flag("--resume", a.resume, "continue from the job folder's newest checkpoint");
-  cmd->add_flag("--json", a.json, "progress as JSON lines (see README: Training jobs)");
+  cmd->add_flag("--json", a.as_json, "progress as JSON lines (see README: Training jobs)");
   cmd->add_option("--log-every", a.log_every, "progress line and metrics every N steps")
       ->capture_default_str();
   add_override<std::string>(cmd, a, "--preset", "preset", "tiny, base or large (from scratch)");
