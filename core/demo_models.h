@@ -25,9 +25,9 @@ struct DemoModelsOptions {
   uint64_t seed = 1;
   int64_t image_size = 64;        // the tiny preset's
   int64_t batch_size = 16;
-  int64_t pretrain_steps = 400;
-  int64_t captioner_steps = 200;
-  int64_t filter_steps = 200;
+  int64_t pretrain_steps = 150;
+  int64_t captioner_steps = 100;
+  int64_t filter_steps = 100;
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
   std::function<bool()> should_stop;                                              // may be empty

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -39,6 +40,7 @@ struct TrainArgs {
   // Flags that override the config; only those given are applied.
   std::map<std::string, json> overrides;
   std::map<std::string, json> data_overrides;
+  std::vector<std::function<void()>> collect;  // fill the maps from the flags given
 };
 
 std::string device_name(const GlobalOptions& options) {
@@ -69,6 +71,7 @@ int fail(const std::string& message, bool as_json) {
 
 int run_train(const GlobalOptions& options, TrainArgs& a) {
   apply_runtime(options);
+  for (const auto& collect : a.collect) collect();
   std::unique_ptr<db::Project> project;
   if (!a.project.empty()) {
     db::OpenOptions open;
@@ -180,8 +183,9 @@ template <typename T>
 void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, const std::string& key,
                   const std::string& help, bool data = false) {
   auto target = std::make_shared<T>();
-  cmd->add_option(flag, *target, help)->each([&a, target, key, data](const std::string&) {
-    (data ? a.data_overrides : a.overrides)[key] = json(*target);
+  CLI::Option* option = cmd->add_option(flag, *target, help);
+  a.collect.push_back([&a, option, target, key, data] {
+    if (option->count() > 0) (data ? a.data_overrides : a.overrides)[key] = json(*target);
   });
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -93,6 +95,7 @@ TEST_F(TrainingJobTest, StoppedAndResumedEqualsUninterrupted) {
   // Different seeds give different weights: the comparison can tell.
   TrainJobConfig other = c;
   other.seed = 4;
+  other.steps = 1;
   ASSERT_TRUE(run_training_job(other, context("other")));
   auto apart = max_checkpoint_difference(newest_checkpoint((root_ / "whole").string()),
                                          newest_checkpoint((root_ / "other").string()), false);
@@ -228,22 +231,22 @@ TrainJobConfig few_pairs(TrainJobConfig c, const fs::path& root) {
 }
 
 TEST_F(TrainingJobTest, PretrainLossesFall) {
-  expect_losses_fall(few_pairs(tiny(TrainTask::kPretrain, 12), root_), context("job"),
+  expect_losses_fall(few_pairs(tiny(TrainTask::kPretrain, 8), root_), context("job"),
                      {"loss_itc", "loss_lm", "loss"});
 }
 
 TEST_F(TrainingJobTest, CaptionerLossFalls) {
-  expect_losses_fall(few_pairs(tiny(TrainTask::kCaptioner, 12), root_), context("job"),
+  expect_losses_fall(few_pairs(tiny(TrainTask::kCaptioner, 8), root_), context("job"),
                      {"loss_lm"});
 }
 
 TEST_F(TrainingJobTest, FilterLossesFall) {
-  expect_losses_fall(few_pairs(tiny(TrainTask::kFilter, 12), root_), context("job"),
+  expect_losses_fall(few_pairs(tiny(TrainTask::kFilter, 8), root_), context("job"),
                      {"loss_itc", "loss"});
 }
 
 TEST_F(TrainingJobTest, VqaLossFalls) {
-  TrainJobConfig v = tiny(TrainTask::kVqa, 12);
+  TrainJobConfig v = tiny(TrainTask::kVqa, 8);
   v.batch_size = 8;
   expect_losses_fall(v, context("job"), {"loss_vqa"});
 }
@@ -298,6 +301,42 @@ TEST_F(TrainingJobTest, CheckpointFromAnotherConfigIsRefused) {
   auto v = run_training_job(other_vocab, context("vocab"));
   ASSERT_FALSE(v);
   EXPECT_NE(v.status().message().find("vocab_size"), std::string::npos);
+}
+
+TEST_F(TrainingJobTest, FullDiskKeepsThePreviousCheckpoint) {
+  // A file-size limit stands in for a full disk: after the first checkpoint, no file may grow
+  // past 64 KiB, so the second checkpoint's weights cannot be written.
+  TrainJobConfig c = tiny(TrainTask::kFilter, 4);
+  c.checkpoint_every = 1;
+  c.keep_checkpoints = 1;
+  TrainJobContext ctx = context("job");
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the process
+  ctx.on_event = [&](const ProgressEvent& e) {
+    if (e.kind != ProgressEventKind::kCheckpoint) return;
+    rlimit small = saved;
+    small.rlim_cur = 64 * 1024;
+    setrlimit(RLIMIT_FSIZE, &small);
+  };
+  auto r = run_training_job(c, ctx);
+  setrlimit(RLIMIT_FSIZE, &saved);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Status::Code::kIoError);
+  EXPECT_NE(r.status().message().find("previous checkpoint stays valid"), std::string::npos);
+  const std::string ckpt = newest_checkpoint(ctx.job_dir);
+  EXPECT_EQ(fs::path(ckpt).filename().string(), "step-00000001");
+  auto self = max_checkpoint_difference(ckpt, ckpt, true);
+  ASSERT_TRUE(self) << self.status().message();
+  for (const auto& e : fs::directory_iterator(fs::path(ctx.job_dir) / "checkpoints")) {
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos);
+  }
+  // And the job resumes from it once there is room again.
+  TrainJobContext again = context("job");
+  again.resume = true;
+  auto resumed = run_training_job(c, again);
+  ASSERT_TRUE(resumed) << resumed.status().message();
+  EXPECT_EQ(resumed->steps_done, 4);
 }
 
 }  // namespace
