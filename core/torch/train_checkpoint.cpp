@@ -78,6 +78,8 @@ std::string write_training_checkpoint(const std::string& job_dir, const model::B
     json state = {{"step", position.step},
                   {"epoch", position.epoch},
                   {"position", position.position},
+                  {"pairs", position.pairs},
+                  {"data_fingerprint", position.data_fingerprint},
                   {"config", json::parse(position.config_json)}};
     std::ofstream out(tmp / "state.json", std::ios::binary | std::ios::trunc);
     out << state.dump(2) << "\n";
@@ -137,6 +139,8 @@ CheckpointPosition read_checkpoint_position(const std::string& checkpoint) {
     p.epoch = need("epoch").get<int64_t>();
     p.position = need("position").get<int64_t>();
     p.config_json = need("config").dump();
+    p.pairs = need("pairs").get<int64_t>();
+    p.data_fingerprint = need("data_fingerprint").get<std::string>();
   } catch (const json::exception&) {
     throw model::ModelError(path + ": step/epoch/position must be integers");
   }

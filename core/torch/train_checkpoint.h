@@ -15,6 +15,8 @@ struct CheckpointPosition {
   int64_t epoch = 0;
   int64_t position = 0;     // samples of the epoch's order already consumed
   std::string config_json;  // the job config the checkpoint was written with
+  int64_t pairs = 0;           // size of the selection
+  std::string data_fingerprint;  // hash of the selection's pairs, in order
 };
 
 // Writes checkpoints/step-NNNNNNNN atomically and prunes to `keep`. Returns the folder. Throws

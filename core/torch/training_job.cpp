@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -50,6 +51,23 @@ Status compare_resume_config(const std::string& saved, const std::string& curren
 struct CheckpointFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// FNV-1a over the pairs in order: a resumed job must see the selection it stopped in.
+std::string fingerprint(const std::vector<TrainPair>& pairs) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  for (const TrainPair& p : pairs) {
+    mix(p.path);
+    mix(p.text);
+    for (const std::string& a : p.answers) mix(a);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -201,6 +219,14 @@ class JobRunner {
     auto pairs = select_training_pairs(config_.data, config_.task, ctx_.project);
     if (!pairs) return pairs.status();
     result_.pairs = static_cast<int64_t>(pairs->size());
+    data_fingerprint_ = fingerprint(*pairs);
+    if (!checkpoint_.empty() && (position_.pairs != result_.pairs ||
+                                 position_.data_fingerprint != data_fingerprint_)) {
+      return Status::invalid(checkpoint_ + "/state.json: the data selection changed since the "
+                             "checkpoint (" + std::to_string(position_.pairs) + " pairs then, " +
+                             std::to_string(result_.pairs) + " now, or other pairs); an exact "
+                             "resume needs the same pairs");
+    }
     if (result_.pairs < config_.batch_size) {
       return Status::invalid("the data selection matches " + std::to_string(result_.pairs) +
                              " pairs, fewer than one batch (field 'batch_size' is " +
@@ -367,6 +393,8 @@ class JobRunner {
     p.epoch = epoch_;
     p.position = sample_position_;
     p.config_json = config_json_;
+    p.pairs = result_.pairs;
+    p.data_fingerprint = data_fingerprint_;
     try {
       result_.checkpoint = internal::write_training_checkpoint(
           ctx_.job_dir, trainer.model(), trainer.state(), p, config_.keep_checkpoints);
@@ -457,6 +485,7 @@ class JobRunner {
   int64_t step_ = 0;
   int64_t epoch_ = 0;
   int64_t sample_position_ = 0;
+  std::string data_fingerprint_;
   TrainJobResult result_;
 };
 

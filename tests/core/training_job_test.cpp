@@ -289,6 +289,13 @@ TEST_F(TrainingJobTest, CheckpointFromAnotherConfigIsRefused) {
   EXPECT_NE(r.status().message().find("'batch_size'"), std::string::npos);
   EXPECT_EQ(newest_checkpoint(ctx.job_dir), before);  // nothing touched
 
+  // Nor with other pairs than it stopped in.
+  TrainJobConfig other_pairs = c;
+  other_pairs.data.annotation_files = {(root_ / "data" / "web_train.json").string()};
+  auto d = run_training_job(other_pairs, again);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.status().message().find("'data'"), std::string::npos) << d.status().message();
+
   // Starting afresh over a job's checkpoints is refused too (they would be mixed).
   auto fresh = run_training_job(c, context("job"));
   ASSERT_FALSE(fresh);
