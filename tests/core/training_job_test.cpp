@@ -251,6 +251,22 @@ TEST_F(TrainingJobTest, VqaLossFalls) {
   expect_losses_fall(v, context("job"), {"loss_vqa"});
 }
 
+TEST_F(TrainingJobTest, VqaStartsFromAPretrainedModel) {
+  // BLIP initialises the VQA answer decoder from the pre-trained decoder, whose shared layers live
+  // under text_encoder.*: the VQA model gets its own copies.
+  auto pre = run_training_job(tiny(TrainTask::kPretrain, 1), context("pre"));
+  ASSERT_TRUE(pre) << pre.status().message();
+  TrainJobConfig v = tiny(TrainTask::kVqa, 2);
+  v.init = pre->model_path;
+  auto r = run_training_job(v, context("vqa"));
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->status, "succeeded");
+  std::ifstream config(fs::path(r->model_path) / "config.json");
+  std::stringstream text;
+  text << config.rdbuf();
+  EXPECT_NE(text.str().find("\"sharing\": \"separate\""), std::string::npos);
+}
+
 TEST_F(TrainingJobTest, SelectionSmallerThanABatchIsRefused) {
   TrainJobConfig c = tiny(TrainTask::kPretrain, 2);
   c.batch_size = 64;
