@@ -63,11 +63,18 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
     c.warmup_steps = 20;
     c.warmup_lr = 1e-4;
     c.min_lr = 1e-4;
-  } else {
+  } else if (task == TrainTask::kCaptioner) {
     c.data.annotation_files = {(data / "human_train.json").string()};
     c.lr = 3e-4;
     c.warmup_steps = 0;
     c.min_lr = 3e-5;
+  } else {
+    // ITM stays at its trivial loss (0.64) for the first few dozen steps at 3e-4; the filter steps
+    // are cheap (no LM head over the vocabulary), so it gets a higher rate and more of them.
+    c.data.annotation_files = {(data / "human_train.json").string()};
+    c.lr = 1e-3;
+    c.warmup_steps = 10;
+    c.min_lr = 1e-4;
   }
   c.model_name = std::string("demo ") + to_string(task);
   return c;
@@ -114,7 +121,15 @@ Result<DemoModels> ensure_demo_models(const std::string& out_dir, const DemoMode
     ctx.log_every = 10;
     ctx.should_stop = o.should_stop;
     if (o.on_event) ctx.on_event = [&](const ProgressEvent& e) { o.on_event(name, e); };
-    auto r = run_training_job(stage_config(stage.task, o, data, init, stage.steps), ctx);
+    const TrainJobConfig config = stage_config(stage.task, o, data, init, stage.steps);
+    auto r = run_training_job(config, ctx);
+    if (!r && ctx.resume && r.status().code() == Status::Code::kInvalid) {
+      // A stage left half-done under another recipe (other steps or options): start it again.
+      std::error_code ec;
+      fs::remove_all(job, ec);
+      ctx.resume = false;
+      r = run_training_job(config, ctx);
+    }
     if (!r) return r.status();
     if (r->status != "succeeded") {
       return Status::cancelled("stopped during the " + name + " stage; run again to resume");

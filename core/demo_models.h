@@ -27,7 +27,7 @@ struct DemoModelsOptions {
   int64_t batch_size = 16;
   int64_t pretrain_steps = 150;
   int64_t captioner_steps = 100;
-  int64_t filter_steps = 100;
+  int64_t filter_steps = 300;
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
   std::function<bool()> should_stop;                                              // may be empty
