@@ -26,7 +26,7 @@ struct DemoModelsOptions {
   int64_t image_size = 64;        // the tiny preset's
   int64_t batch_size = 16;
   int64_t pretrain_steps = 150;
-  int64_t captioner_steps = 100;
+  int64_t captioner_steps = 300;
   int64_t filter_steps = 300;
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
