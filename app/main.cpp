@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   capfilt::app::add_capfilt_commands(app, options);
   capfilt::app::add_bench_capfilt_commands(app, options);
   capfilt::app::add_eval_commands(app, options);
+  capfilt::app::add_train_commands(app, options);
+  capfilt::app::add_demo_project_commands(app, options);
 
   try {
     app.parse(argc, argv);

@@ -15,6 +15,7 @@ BatchLoader::BatchLoader(std::vector<std::string> paths, LoaderOptions options)
     std::mt19937 rng(derive_seed(options_.seed, options_.epoch));
     portable_shuffle(order_, rng);
   }
+  next_dispatch_ = delivered_ = std::min(options_.start, order_.size());
   int workers = std::max(1, options_.workers);
   workers_.reserve(static_cast<std::size_t>(workers));
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });

@@ -41,6 +41,7 @@ struct LoaderOptions {
   bool shuffle = true;
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;   // a new order and new crops per epoch, reproducibly
+  std::size_t start = 0;     // first position of the order to deliver (a resumed epoch)
   bool augment = false;      // random resized crop + flip (training); else a plain resize
   AugmentOptions augment_options;  // its size is replaced by image_size
   Delivery delivery = Delivery::kAsReady;

@@ -80,4 +80,23 @@ void FeatureQueue::enqueue(const torch::Tensor& image_feat, const torch::Tensor&
   ptr_ = (ptr_ + b) % q;
 }
 
+void FeatureQueue::restore(const torch::Tensor& image, const torch::Tensor& text,
+                           const torch::Tensor& ids, int64_t pointer, const std::string& source) {
+  if (!image.sizes().equals(image_.sizes()) || !text.sizes().equals(text_.sizes()) ||
+      !ids.sizes().equals(ids_.sizes())) {
+    throw ModelError(source + ": feature queue has shape " + c10::str(image.sizes()) +
+                     " but this model's queue is " + c10::str(image_.sizes()) +
+                     " (queue_size or embed_dim differ)");
+  }
+  if (pointer < 0 || (size() > 0 && pointer >= size()) || (size() == 0 && pointer != 0)) {
+    throw ModelError(source + ": feature queue pointer " + std::to_string(pointer) +
+                     " lies outside the queue");
+  }
+  torch::NoGradGuard no_grad;
+  image_.copy_(image);
+  text_.copy_(text);
+  ids_.copy_(ids);
+  ptr_ = pointer;
+}
+
 }  // namespace capfilt::model

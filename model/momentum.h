@@ -50,6 +50,10 @@ class FeatureQueue {
   const torch::Tensor& ids() const { return ids_; }            // [Q] int64
   int64_t size() const { return ids_.size(0); }
   int64_t pointer() const { return ptr_; }
+  // Replaces the contents (an exact resume). Throws ModelError naming `source` when a shape
+  // differs from this queue's or the pointer lies outside it; nothing is changed then.
+  void restore(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& ids,
+               int64_t pointer, const std::string& source);
 
  private:
   torch::Tensor image_, text_, ids_;

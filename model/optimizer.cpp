@@ -74,6 +74,76 @@ double TrainingOptimizer::step() {
   return norm;
 }
 
+std::map<std::string, torch::Tensor> TrainingOptimizer::state_tensors() const {
+  std::map<std::string, torch::Tensor> out;
+  out["schedule_step"] = torch::full({}, step_, torch::kLong);
+  auto& states = adamw_->state();
+  for (size_t i = 0; i < all_.size(); ++i) {
+    const auto it = states.find(c10::guts::to_string(all_[i].unsafeGetTensorImpl()));
+    if (it == states.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    const std::string prefix = std::to_string(i) + ".";
+    out[prefix + "exp_avg"] = s.exp_avg().cpu().clone();
+    out[prefix + "exp_avg_sq"] = s.exp_avg_sq().cpu().clone();
+    out[prefix + "step"] = torch::full({}, s.step(), torch::kLong);
+  }
+  return out;
+}
+
+void TrainingOptimizer::load_state_tensors(const std::map<std::string, torch::Tensor>& state,
+                                           const std::string& source) {
+  const auto schedule = state.find("schedule_step");
+  if (schedule == state.end()) throw ModelError(source + ": optimizer state lacks 'schedule_step'");
+  std::map<size_t, std::unique_ptr<torch::optim::AdamWParamState>> restored;
+  for (const auto& [name, t] : state) {
+    if (name == "schedule_step") continue;
+    const size_t dot = name.find('.');
+    size_t index = 0;
+    try {
+      index = std::stoul(name.substr(0, dot));
+    } catch (const std::exception&) {
+      throw ModelError(source + ": unexpected optimizer state '" + name + "'");
+    }
+    if (dot == std::string::npos || index >= all_.size()) {
+      throw ModelError(source + ": optimizer state '" + name + "' names parameter " +
+                       std::to_string(index) + " but the model has " + std::to_string(all_.size()) +
+                       " trainable tensors (another config?)");
+    }
+    auto& s = restored[index];
+    if (!s) s = std::make_unique<torch::optim::AdamWParamState>();
+    const std::string field = name.substr(dot + 1);
+    if (field == "step") {
+      s->step(t.item<int64_t>());
+      continue;
+    }
+    if (!t.sizes().equals(all_[index].sizes())) {
+      throw ModelError(source + ": optimizer state '" + name + "' has shape " + c10::str(t.sizes()) +
+                       " but its parameter has " + c10::str(all_[index].sizes()) +
+                       " (another config?)");
+    }
+    const torch::Tensor moved = t.to(all_[index].options()).clone();
+    if (field == "exp_avg") {
+      s->exp_avg(moved);
+    } else if (field == "exp_avg_sq") {
+      s->exp_avg_sq(moved);
+    } else {
+      throw ModelError(source + ": unexpected optimizer state '" + name + "'");
+    }
+  }
+  for (auto& [index, s] : restored) {
+    if (!s->exp_avg().defined() || !s->exp_avg_sq().defined()) {
+      throw ModelError(source + ": optimizer state of parameter " + std::to_string(index) +
+                       " is incomplete");
+    }
+  }
+  auto& states = adamw_->state();
+  states.clear();
+  for (auto& [index, s] : restored) {
+    states[c10::guts::to_string(all_[index].unsafeGetTensorImpl())] = std::move(s);
+  }
+  step_ = schedule->second.item<int64_t>();
+}
+
 std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(
     const torch::nn::Module& module) {
   std::vector<std::pair<std::string, torch::Tensor>> out;

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -54,6 +55,15 @@ class TrainingOptimizer {
   double step();
 
   int64_t steps_taken() const { return step_; }
+
+  // The AdamW moments of every parameter that has them ("<index>.exp_avg", "<index>.exp_avg_sq",
+  // "<index>.step", index = position in the parameter list given to the constructor) and the
+  // schedule's step ("schedule_step"). CPU copies.
+  std::map<std::string, torch::Tensor> state_tensors() const;
+  // Restores state_tensors(). Throws ModelError naming `source` when the schedule step is missing,
+  // an index lies outside the parameters or a moment's shape differs from its parameter.
+  void load_state_tensors(const std::map<std::string, torch::Tensor>& state,
+                          const std::string& source);
   double current_lr() const { return learning_rate_at(config_, step_); }
   const OptimizerConfig& config() const { return config_; }
   // Parameter counts of the two groups (for logs and tests).

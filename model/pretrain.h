@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "model/blip.h"
+#include "model/checkpoint.h"
 #include "model/momentum.h"
 #include "model/optimizer.h"
 
@@ -30,9 +31,19 @@ struct PretrainBatch {
   int64_t prompt_length = 1;
 };
 
+// Which losses a step optimises. Pre-training uses all three; BLIP's fine-tuning steps are
+// subsets: the captioner {lm} (blip_decoder), the filter {itc, itm} (blip_retrieval: momentum
+// encoders, queue and hard negatives as in pre-training).
+struct LossTerms {
+  bool itc = true;
+  bool itm = true;
+  bool lm = true;
+};
+
 struct PretrainOptions {
   OptimizerConfig optimizer;
   uint64_t seed = 0;  // hard-negative draws and the queue's initial contents
+  LossTerms terms;
 };
 
 struct LossValues {
@@ -51,26 +62,38 @@ struct StepResult {
 
 class Pretrainer {
  public:
-  // `model` needs every component (vision, text encoder and decoder, ITM head, projections).
-  // The momentum encoders start as copies of its image encoder, text encoder and projections.
-  // Throws ModelError when a component is missing.
+  // `model` needs the components of the enabled terms (ITC: vision, text encoder, projections;
+  // ITM: those and the ITM head; LM: vision and the decoder). With ITC, the momentum encoders start
+  // as copies of its image encoder, text encoder and projections. Throws ModelError when a
+  // component is missing or no term is enabled.
   Pretrainer(Blip model, const PretrainOptions& options);
   Pretrainer(const Pretrainer&) = delete;
   Pretrainer& operator=(const Pretrainer&) = delete;
 
   struct Losses {
-    torch::Tensor itc, itm, lm;  // scalars, with graph
+    torch::Tensor itc, itm, lm;  // scalars, with graph; undefined for a disabled term
   };
   // Forward pass of one batch: clamps the temperature to [0.001, 0.5], computes the momentum
   // features and the three losses, then pushes the momentum features into the queue.
   // The batch needs at least two distinct image ids (ITM needs a negative).
   Losses forward(const PretrainBatch& batch);
 
-  // forward, backward of ITC + ITM + LM, clipping, AdamW step, momentum update.
+  // forward, backward of the enabled terms' sum, clipping, AdamW step, momentum update.
   StepResult step(const PretrainBatch& batch);
 
+  // Everything besides the model's weights that an exact resume needs: the momentum encoders
+  // ("momentum.*"), the queue ("queue.*"), the hard-negative generator ("generator") and the
+  // optimiser ("optimizer.*"). CPU tensors.
+  NamedTensors training_state() const;
+  // Restores training_state(). Throws ModelError naming `source` and the tensor when one is
+  // missing or misshapen (a state written for another config); nothing is half-restored for
+  // the momentum model or the queue, whose tensors are checked before any is copied.
+  void load_training_state(const NamedTensors& state, const std::string& source);
+
+  const LossTerms& terms() const { return terms_; }
   const Blip& model() const { return model_; }
-  const BlipImpl& momentum_model() const { return *momentum_; }
+  // Only with ITC (null otherwise).
+  const Blip& momentum_model() const { return momentum_; }
   const FeatureQueue& queue() const { return queue_; }
   const ParameterPairs& momentum_pairs() const { return pairs_; }
   TrainingOptimizer& optimizer() { return *optimizer_; }
@@ -78,6 +101,7 @@ class Pretrainer {
 
  private:
   Blip model_;
+  LossTerms terms_;
   Blip momentum_;
   ParameterPairs pairs_;
   FeatureQueue queue_;

@@ -31,5 +31,7 @@ void add_project_commands(CLI::App& app, const GlobalOptions& options);   // pro
 void add_capfilt_commands(CLI::App& app, const GlobalOptions& options);   // capfilt
 void add_bench_capfilt_commands(CLI::App& app, const GlobalOptions& options);  // bench-capfilt
 void add_eval_commands(CLI::App& app, const GlobalOptions& options);      // eval filter|retrieval|caption|vqa
+void add_train_commands(CLI::App& app, const GlobalOptions& options);     // train, demo-models
+void add_demo_project_commands(CLI::App& app, const GlobalOptions& options);  // demo-project
 
 }  // namespace capfilt::app

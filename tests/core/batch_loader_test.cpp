@@ -72,6 +72,23 @@ TEST(BatchLoader, InOrderIsReproducibleForASeed) {
   EXPECT_NE(BatchLoader(names(30), o).order(), a.order());
 }
 
+TEST(BatchLoader, StartResumesAnEpochMidway) {
+  // A resumed training job: the samples from position 12 on, as an uninterrupted epoch has them.
+  LoaderOptions o = small_options();
+  o.delivery = Delivery::kInOrder;
+  o.augment = true;
+  BatchLoader whole(names(30), o);
+  o.start = 12;
+  BatchLoader rest(names(30), o);
+  std::vector<LoadedSample> x = drain(whole), y = drain(rest);
+  ASSERT_EQ(y.size(), 18u);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    EXPECT_EQ(y[i].order, x[12 + i].order);
+    EXPECT_EQ(y[i].index, x[12 + i].index);
+    EXPECT_EQ(y[i].pixels, x[12 + i].pixels);
+  }
+}
+
 TEST(BatchLoader, AsReadyDeliversTheSameSamplesAsInOrder) {
   LoaderOptions o = small_options();
   o.augment = true;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "model/blip.h"
+#include "model/checkpoint.h"
 #include "model/error.h"
 #include "model/pretrain.h"
 
@@ -156,6 +157,79 @@ TEST(Pretrainer, NeedsEveryComponentAndTwoImages) {
   const BlipConfig full = micro_config();
   Pretrainer trainer(Blip(full), options());
   EXPECT_THROW(trainer.step(random_batch(full, {3, 3})), ModelError);
+}
+
+TEST(Pretrainer, TrainingStateGivesAnExactContinuation) {
+  torch::manual_seed(0);
+  const BlipConfig c = micro_config();
+  const PretrainBatch b1 = random_batch(c, {0, 1, 2, 3});
+  const PretrainBatch b2 = random_batch(c, {4, 5, 6, 7});
+  Blip a(c);
+  Pretrainer first(a, options());
+  first.step(b1);
+  first.step(b2);  // the queue, moments and generator have moved
+
+  Blip b(c);
+  load_state_dict_strict(*b, state_dict(*a), "a");
+  Pretrainer second(b, options());
+  second.load_training_state(first.training_state(), "a's state");
+  EXPECT_EQ(second.steps_taken(), 2);
+  const StepResult ra = first.step(b1);
+  const StepResult rb = second.step(b1);
+  EXPECT_EQ(ra.losses.itc, rb.losses.itc);
+  EXPECT_EQ(ra.losses.itm, rb.losses.itm);
+  EXPECT_EQ(ra.losses.lm, rb.losses.lm);
+  EXPECT_EQ(ra.learning_rate, rb.learning_rate);
+  const NamedTensors wa = state_dict(*a), wb = state_dict(*b);
+  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+  const NamedTensors sa = first.training_state(), sb = second.training_state();
+  ASSERT_EQ(sa.size(), sb.size());
+  for (const auto& [name, t] : sa) EXPECT_TRUE(torch::equal(t, sb.at(name))) << name;
+}
+
+TEST(Pretrainer, TrainingStateOfAnotherConfigIsRefused) {
+  const BlipConfig c = micro_config();
+  Pretrainer trainer(Blip(c), options());
+  trainer.step(random_batch(c, {0, 1, 2, 3}));
+  BlipConfig other = c;
+  other.queue_size = 4;
+  Pretrainer second(Blip(other), options());
+  try {
+    second.load_training_state(trainer.training_state(), "ckpt/training_state.safetensors");
+    FAIL() << "expected a ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("ckpt/training_state.safetensors"), std::string::npos);
+  }
+}
+
+TEST(Pretrainer, LossTermsSelectTheFineTuningSubsets) {
+  torch::manual_seed(1);
+  BlipConfig captioner = micro_config();  // BLIP's blip_decoder: image encoder + decoder only
+  captioner.components = {true, false, true, false, false};
+  PretrainOptions lm = options();
+  lm.terms = {false, false, true};
+  Pretrainer cap(Blip(captioner), lm);
+  EXPECT_FALSE(cap.momentum_model());
+  const StepResult rc = cap.step(random_batch(captioner, {0, 1, 2}));
+  EXPECT_EQ(rc.losses.itc, 0.0);
+  EXPECT_EQ(rc.losses.itm, 0.0);
+  EXPECT_TRUE(std::isfinite(rc.losses.lm) && rc.losses.lm > 0);
+
+  BlipConfig filter = micro_config();  // blip_retrieval: no decoder
+  filter.components.text_decoder = false;
+  PretrainOptions itc_itm = options();
+  itc_itm.terms = {true, true, false};
+  Pretrainer flt(Blip(filter), itc_itm);
+  const StepResult rf = flt.step(random_batch(filter, {0, 1, 2}));
+  EXPECT_GT(rf.losses.itc, 0.0);
+  EXPECT_GT(rf.losses.itm, 0.0);
+  EXPECT_EQ(rf.losses.lm, 0.0);
+  EXPECT_EQ(flt.queue().pointer(), 3);
+
+  EXPECT_THROW(Pretrainer(Blip(captioner), itc_itm), ModelError);  // ITC needs projections
+  PretrainOptions none = options();
+  none.terms = {false, false, false};
+  EXPECT_THROW(Pretrainer(Blip(filter), none), ModelError);
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+#pragma once
+// The demo captioner and filter a newcomer's first run shows: trained from the synthetic demo data
+// (core/demo_data.h) on first use and cached in a folder. Recipe, as BLIP's bootstrap: pre-train
+// the tiny BLIP on the noisy web part plus the clean human subset (ITC + ITM + LM), then fine-tune
+// a captioner (LM, prompt "a picture of ") and a filter (ITC + ITM) from it on the human subset.
+// Each stage is a training job (core/training_job.h) in OUT/jobs/<stage>, so an interrupted run
+// resumes where it stopped. Torch-free.
+//
+// Layout of OUT: data/ (the demo dataset), jobs/{pretrain,captioner,filter}/ (each with model/),
+// demo-models.json (paths, recipe and wall time; its presence means "cached").
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/job_progress.h"
+#include "db/status.h"
+
+namespace capfilt::core {
+
+struct DemoModelsOptions {
+  std::string vocab;              // vocab.txt (bert-base-uncased)
+  std::string device = "cpu";
+  int images = 500;               // demo images generated (when OUT/data is absent)
+  uint64_t seed = 1;
+  int64_t image_size = 64;        // the tiny preset's
+  int64_t batch_size = 16;
+  int64_t pretrain_steps = 150;
+  int64_t captioner_steps = 300;
+  int64_t filter_steps = 300;
+  int workers = 2;
+  std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
+  std::function<bool()> should_stop;                                              // may be empty
+};
+
+struct DemoModels {
+  std::string captioner;   // checkpoint folders (load_model / BlipEngine)
+  std::string filter;
+  std::string pretrained;
+  std::string data_dir;    // the demo dataset they were trained on
+  std::string manifest;    // OUT/demo-models.json
+  bool cached = false;     // true: found in OUT, nothing trained
+  double seconds = 0;      // wall time of the training (the first run's, when cached)
+};
+
+// Returns the cached models, or trains them. kCancelled when should_stop stopped a stage (its
+// checkpoint is kept: the next call resumes it).
+Result<DemoModels> ensure_demo_models(const std::string& out_dir, const DemoModelsOptions& options);
+
+}  // namespace capfilt::core

@@ -1,0 +1,27 @@
+// SIGINT/SIGTERM -> a flag the training loop reads after every step (core/training_job.h).
+
+#include <atomic>
+#include <csignal>
+
+#include "core/training_job.h"
+
+namespace capfilt::core {
+namespace {
+
+// A signal handler can reach only static storage; this flag is the one piece of process state.
+std::atomic<bool> g_stop_requested{false};
+
+extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
+
+}  // namespace
+
+std::function<bool()> install_stop_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return [] { return g_stop_requested.load(); };
+}
+
+}  // namespace capfilt::core

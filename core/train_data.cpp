@@ -1,0 +1,119 @@
+#include "core/train_data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "db/project.h"
+
+namespace capfilt::core {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Status read_file_pairs(const std::string& file, const std::string& image_root, TrainTask task,
+                       std::map<std::string, int64_t>& keys, std::vector<TrainPair>& out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::not_found(file + ": cannot open the annotation file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const json j = json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    return Status::invalid(file + ": expected a JSON array of {\"image\", \"caption\"} entries");
+  }
+  const fs::path root = image_root.empty() ? fs::path(file).parent_path() : fs::path(image_root);
+  for (size_t i = 0; i < j.size(); ++i) {
+    const json& e = j[i];
+    const std::string where = file + ": entry " + std::to_string(i);
+    if (!e.is_object() || !e.contains("image") || !e.at("image").is_string()) {
+      return Status::invalid(where + " has no \"image\" string");
+    }
+    const std::string path = (root / e.at("image").get<std::string>()).string();
+    const int64_t key = keys.emplace(path, static_cast<int64_t>(keys.size())).first->second;
+    if (task == TrainTask::kVqa) {
+      if (!e.contains("question") || !e.at("question").is_string() || !e.contains("answer")) {
+        return Status::invalid(where + " needs \"question\" (text) and \"answer\" (text or list)");
+      }
+      TrainPair p{path, e.at("question").get<std::string>(), key, {}};
+      const json& a = e.at("answer");
+      if (a.is_string()) p.answers.push_back(a.get<std::string>());
+      for (const json& x : a.is_array() ? a : json::array()) {
+        if (!x.is_string()) return Status::invalid(where + ": every answer must be text");
+        p.answers.push_back(x.get<std::string>());
+      }
+      if (p.answers.empty()) return Status::invalid(where + " has no answer");
+      out.push_back(std::move(p));
+      continue;
+    }
+    const json* c = e.contains("caption") ? &e.at("caption") : nullptr;
+    if (c && c->is_string()) {
+      out.push_back({path, c->get<std::string>(), key, {}});
+    } else if (c && c->is_array()) {
+      for (const json& x : *c) {
+        if (!x.is_string()) return Status::invalid(where + ": every caption must be text");
+        out.push_back({path, x.get<std::string>(), key, {}});
+      }
+    } else {
+      return Status::invalid(where + " has no \"caption\" (text or list of texts)");
+    }
+  }
+  return Status::ok();
+}
+
+Result<db::PairFilter> to_filter(const TrainDataSelection& s) {
+  db::PairFilter f;
+  f.split = s.split;
+  for (const std::string& name : s.sources) {
+    db::CaptionSource v;
+    if (!db::parse(name, &v)) return Status::invalid("unknown caption source '" + name + "'");
+    f.sources.push_back(v);
+  }
+  for (const std::string& name : s.decisions) {
+    db::Decision v;
+    if (!db::parse(name, &v)) return Status::invalid("unknown decision '" + name + "'");
+    f.decisions.push_back(v);
+  }
+  f.score_model_id = s.score_model_id;
+  f.itm_min = s.itm_min;
+  f.itm_max = s.itm_max;
+  f.itc_min = s.itc_min;
+  f.itc_max = s.itc_max;
+  return f;
+}
+
+}  // namespace
+
+Result<std::vector<TrainPair>> select_training_pairs(const TrainDataSelection& selection,
+                                                     TrainTask task, db::Project* project) {
+  std::vector<TrainPair> pairs;
+  if (!selection.annotation_files.empty()) {
+    std::map<std::string, int64_t> keys;
+    for (const std::string& file : selection.annotation_files) {
+      if (Status s = read_file_pairs(file, selection.image_root, task, keys, pairs); !s) return s;
+    }
+    return pairs;
+  }
+  if (!project) {
+    return Status::invalid("the data selection names no annotation file and there is no project");
+  }
+  if (task == TrainTask::kVqa) {
+    return Status::invalid("vqa trains on a question file: give data.annotation_files "
+                           "(e.g. the demo's vqa_train.json)");
+  }
+  auto filter = to_filter(selection);
+  if (!filter) return filter.status();
+  const fs::path root = selection.image_root.empty() ? fs::path(project->path()).parent_path()
+                                                     : fs::path(selection.image_root);
+  Status s = project->for_each_pair(*filter, [&](const db::PairRow& row) {
+    pairs.push_back({(root / row.image.path).string(), row.caption.text, row.image_id, {}});
+    return Status::ok();
+  });
+  if (!s) return s;
+  return pairs;
+}
+
+}  // namespace capfilt::core

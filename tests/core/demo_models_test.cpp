@@ -1,0 +1,51 @@
+// The first-run demo models: trained once into a folder, then found there.
+
+#include "core/demo_models.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_paths.h"
+
+namespace capfilt::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(DemoModels, TrainedOnceThenCached) {
+  const fs::path out = fs::path(test::kScratchDir) / "demo-models";
+  fs::remove_all(out);
+  DemoModelsOptions o;
+  o.vocab = std::string(test::kResourcesDir) + "/bert-base-uncased/vocab.txt";
+  o.images = 40;
+  o.image_size = 32;
+  o.batch_size = 4;
+  o.pretrain_steps = 2;
+  o.captioner_steps = 1;
+  o.filter_steps = 1;
+  std::vector<std::string> stages;
+  o.on_event = [&](const std::string& stage, const ProgressEvent& e) {
+    if (e.kind == ProgressEventKind::kStart) stages.push_back(stage);
+  };
+  auto first = ensure_demo_models(out.string(), o);
+  ASSERT_TRUE(first) << first.status().message();
+  EXPECT_FALSE(first->cached);
+  EXPECT_EQ(stages, (std::vector<std::string>{"pretrain", "captioner", "filter"}));
+  for (const std::string& m : {first->captioner, first->filter, first->pretrained}) {
+    EXPECT_TRUE(fs::exists(fs::path(m) / "model.safetensors")) << m;
+    EXPECT_TRUE(fs::exists(fs::path(m) / "config.json")) << m;
+  }
+  EXPECT_TRUE(fs::exists(fs::path(first->data_dir) / "test.json"));
+
+  stages.clear();
+  auto second = ensure_demo_models(out.string(), o);
+  ASSERT_TRUE(second) << second.status().message();
+  EXPECT_TRUE(second->cached);
+  EXPECT_TRUE(stages.empty());
+  EXPECT_EQ(second->captioner, first->captioner);
+  EXPECT_EQ(second->filter, first->filter);
+}
+
+}  // namespace
+}  // namespace capfilt::core
