@@ -2,10 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+#include <type_traits>
 
 #include "model/error.h"
 
 namespace capfilt::model {
+namespace {
+
+// The key of a parameter's state in LibTorch's optimizers: its TensorImpl's address, printed as
+// text in LibTorch 1.x (c10::guts::to_string, gone in 2.x) and the address itself in 2.x.
+template <typename StateMap>
+typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& parameter) {
+  using Key = typename StateMap::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << parameter.unsafeGetTensorImpl();
+    return text.str();
+  } else {
+    return static_cast<Key>(parameter.unsafeGetTensorImpl());
+  }
+}
+
+}  // namespace
 
 double learning_rate_at(const OptimizerConfig& c, int64_t step) {
   if (step < c.warmup_steps) {
@@ -79,7 +98,7 @@ std::map<std::string, torch::Tensor> TrainingOptimizer::state_tensors() const {
   out["schedule_step"] = torch::full({}, step_, torch::kLong);
   auto& states = adamw_->state();
   for (size_t i = 0; i < all_.size(); ++i) {
-    const auto it = states.find(c10::guts::to_string(all_[i].unsafeGetTensorImpl()));
+    const auto it = states.find(state_key(states, all_[i]));
     if (it == states.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
     const std::string prefix = std::to_string(i) + ".";
@@ -139,7 +158,7 @@ void TrainingOptimizer::load_state_tensors(const std::map<std::string, torch::Te
   auto& states = adamw_->state();
   states.clear();
   for (auto& [index, s] : restored) {
-    states[c10::guts::to_string(all_[index].unsafeGetTensorImpl())] = std::move(s);
+    states[state_key(states, all_[index])] = std::move(s);
   }
   step_ = schedule->second.item<int64_t>();
 }
