@@ -1,9 +1,11 @@
-// SIGINT/SIGTERM -> a flag the training loop reads after every step (core/training_job.h).
+// SIGINT/SIGTERM -> a flag long jobs read between steps and batches (core/stop_signal.h).
 
 #include <atomic>
 #include <csignal>
 
-#include "core/training_job.h"
+#include "core/stop_signal.h"
+
+#include <unistd.h>
 
 namespace capfilt::core {
 namespace {
@@ -11,7 +13,9 @@ namespace {
 // A signal handler can reach only static storage; this flag is the one piece of process state.
 std::atomic<bool> g_stop_requested{false};
 
-extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
+extern "C" void on_stop_signal(int signal) {
+  if (g_stop_requested.exchange(true)) _exit(128 + signal);  // asked twice: stop now
+}
 
 }  // namespace
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/job_progress.h"
+#include "core/stop_signal.h"
 #include "db/status.h"
 
 namespace capfilt::db {
@@ -139,9 +140,5 @@ std::string newest_checkpoint(const std::string& job_dir);
 // (and training_state.safetensors when `with_state`); kInvalid when their names or shapes differ.
 Result<double> max_checkpoint_difference(const std::string& a, const std::string& b,
                                          bool with_state);
-
-// Installs SIGINT/SIGTERM handlers that set a flag instead of killing the process (the job
-// finishes its step, writes a checkpoint and exits). Returns the flag's reader.
-std::function<bool()> install_stop_signal_handlers();
 
 }  // namespace capfilt::core

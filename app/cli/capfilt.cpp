@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -11,9 +12,9 @@
 #include <string>
 
 #include "app/cli/commands.h"
-#include "app/cli/interrupt.h"
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
+#include "core/stop_signal.h"
 #include "core/job_progress.h"
 #include "core/model_registry.h"
 #include "db/project.h"
@@ -121,7 +122,7 @@ void print_summary(const core::CapfiltReport& r, const core::CapfiltRunOptions& 
 
 int run(const GlobalOptions& options, const CapfiltArgs& a) {
   apply_runtime(options);
-  install_interrupt_handlers();
+  const std::function<bool()> stop_requested = core::install_stop_signal_handlers();
   core::CapfiltRunOptions o = run_options(a);
   throw_if(core::validate(o));
   const std::string captioner_path = a.captioner.empty() ? a.model : a.captioner;
@@ -167,7 +168,7 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   start.unit = "images";
   std::optional<core::RateMeter> meter;
   core::CapfiltCallbacks callbacks;
-  callbacks.cancelled = [] { return interrupted(); };
+  callbacks.cancelled = stop_requested;
   callbacks.started = [&](int64_t total) {
     start.total = total;
     start.time_ms = now_ms();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,9 +15,9 @@
 #include <string>
 
 #include "app/cli/commands.h"
-#include "app/cli/interrupt.h"
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
+#include "core/stop_signal.h"
 #include "core/demo_models.h"
 #include "core/importer.h"
 #include "core/job_progress.h"
@@ -42,7 +43,10 @@ T value_or_throw(Result<T> result) {
 class DemoProject {
  public:
   DemoProject(const GlobalOptions& options, std::string dir, bool json)
-      : options_(options), dir_(std::move(dir)), out_(std::cout, json) {}
+      : options_(options),
+        dir_(std::move(dir)),
+        out_(std::cout, json),
+        stop_requested_(core::install_stop_signal_handlers()) {}
 
   int run(int images) {
     message("building the demo project in " + dir_);
@@ -90,7 +94,7 @@ class DemoProject {
       copy.stage = "models: " + stage;
       out_.write(copy);
     };
-    o.should_stop = [] { return interrupted(); };
+    o.should_stop = stop_requested_;
     core::DemoModels models = value_or_throw(core::ensure_demo_models(
         (fs::path(dir_) / "models").string(), o));
     message(models.cached ? "demo models found in the cache" : "demo models trained", "models");
@@ -106,7 +110,7 @@ class DemoProject {
                                        std::pair{"human_train.json", db::CaptionSource::kHuman}}) {
       core::ImportOptions io;
       io.source = source;
-      io.cancelled = [] { return interrupted(); };
+      io.cancelled = stop_requested_;
       io.progress = [this, file = std::string(file)](const core::ImportProgress& p) {
         core::ProgressEvent e = event(core::ProgressEventKind::kProgress, "import " + file);
         e.done = p.records_done;
@@ -138,7 +142,7 @@ class DemoProject {
     o.batch_images = 16;
     std::optional<core::RateMeter> meter;
     core::CapfiltCallbacks callbacks;
-    callbacks.cancelled = [] { return interrupted(); };
+    callbacks.cancelled = stop_requested_;
     callbacks.started = [&](int64_t total) {
       core::ProgressEvent e = event(core::ProgressEventKind::kStart, "capfilt");
       e.job_kind = "capfilt";
@@ -158,6 +162,7 @@ class DemoProject {
   const GlobalOptions& options_;
   std::string dir_;
   core::ProgressWriter out_;
+  std::function<bool()> stop_requested_;  // SIGINT / SIGTERM arrived
 };
 
 }  // namespace
@@ -176,7 +181,6 @@ void add_demo_project_commands(CLI::App& app, const GlobalOptions& options) {
   cmd->add_flag("--json", *json, "progress as JSON lines (what the studio reads)");
   cmd->callback([dir, json, images, &options] {
     apply_runtime(options);
-    install_interrupt_handlers();
     fs::create_directories(*dir);
     const int rc = DemoProject(options, fs::absolute(*dir).string(), *json).run(*images);
     if (rc != 0) std::exit(rc);
