@@ -38,12 +38,6 @@ struct BenchCapfiltArgs {
   std::string work_dir;  // empty: a temporary folder, removed at the end
 };
 
-template <typename T>
-T value_or_throw(Result<T> result) {
-  if (!result) throw std::runtime_error(result.status().message());
-  return std::move(result).value();
-}
-
 // A project of `images` demo pairs (web captions) under `dir`.
 std::unique_ptr<db::Project> demo_project(const std::string& dir, int images, int batch) {
   const std::string data = dir + "/data";

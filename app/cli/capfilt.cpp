@@ -45,18 +45,6 @@ struct CapfiltArgs {
   bool json = false;
 };
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-template <typename T>
-T value_or_throw(Result<T> result) {
-  if (!result) throw std::runtime_error(result.status().message());
-  return std::move(result).value();
-}
-
 void throw_if(const Status& s) {
   if (!s) throw std::runtime_error(s.message());
 }

@@ -4,7 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "db/status.h"
 
 namespace capfilt::app {
 
@@ -20,6 +25,17 @@ std::string resource_path(const GlobalOptions& options, const std::string& relat
 
 // Applies --threads once, before a subcommand touches LibTorch.
 void apply_runtime(const GlobalOptions& options);
+
+// The value of `result`, or throws its message; main() prints it as "capfilt: <message>" and
+// exits with status 1.
+template <typename T>
+T value_or_throw(Result<T> result) {
+  if (!result) throw std::runtime_error(result.status().message());
+  return std::move(result).value();
+}
+
+// Milliseconds since the Unix epoch, the time of progress lines.
+int64_t now_ms();
 
 void add_doctor_commands(CLI::App& app, const GlobalOptions& options);    // doctor
 void add_model_commands(CLI::App& app, const GlobalOptions& options);     // demo, bench

@@ -28,18 +28,6 @@ namespace capfilt::app {
 namespace {
 namespace fs = std::filesystem;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-template <typename T>
-T value_or_throw(Result<T> result) {
-  if (!result) throw std::runtime_error(result.status().message());
-  return std::move(result).value();
-}
-
 class DemoProject {
  public:
   DemoProject(const GlobalOptions& options, std::string dir, bool json)

@@ -16,12 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Every number in `j`, keyed by its path joined with '_'.
 void flatten(const json& j, const std::string& prefix, std::map<std::string, double>* out) {
   if (j.is_object()) {

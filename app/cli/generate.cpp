@@ -77,12 +77,6 @@ core::CaptionOptions to_caption_options(const SearchArgs& a, core::CaptionOption
   return o;
 }
 
-template <typename T>
-T value_or_throw(Result<T> result) {
-  if (!result) throw std::runtime_error(result.status().message());
-  return std::move(result).value();
-}
-
 std::unique_ptr<core::BlipEngine> open_engine(const GlobalOptions& options, const ModelArgs& args,
                                               core::FirstToken first = core::FirstToken::kAuto) {
   apply_runtime(options);

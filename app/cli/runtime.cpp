@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <system_error>
@@ -24,6 +25,12 @@ std::string resource_path(const GlobalOptions& options, const std::string& relat
   }
   throw std::runtime_error("resource '" + relative +
                            "' not found; pass --resources DIR or set CAPFILT_RESOURCES");
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void apply_runtime(const GlobalOptions& options) {
