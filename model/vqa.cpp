@@ -118,15 +118,29 @@ AnswerRanking rank_answers_for_images(const BlipImpl& model, const torch::Tensor
   return out;
 }
 
-GenerationOutput answer_with_prompt(const BlipImpl& model, const torch::Tensor& pixels,
-                                    const std::vector<int64_t>& prompt_ids,
-                                    GenerationOptions options) {
-  // The lengths of vqa_defaults() are meant for the answer: the prompt comes on top of them.
+namespace {
+// The lengths of vqa_defaults() are meant for the answer: the prompt comes on top of them.
+GenerationOptions with_prompt(GenerationOptions options, const std::vector<int64_t>& prompt_ids) {
   const int prompt = static_cast<int>(prompt_ids.size());
   options.prompt_ids = prompt_ids;
   options.max_length += prompt;
   options.min_length += prompt;
-  return generate_captions(model, pixels, options);
+  return options;
+}
+}  // namespace
+
+GenerationOutput answer_with_prompt(const BlipImpl& model, const torch::Tensor& pixels,
+                                    const std::vector<int64_t>& prompt_ids,
+                                    GenerationOptions options) {
+  return generate_captions(model, pixels, with_prompt(std::move(options), prompt_ids));
+}
+
+GenerationOutput answer_with_prompt_for_images(const BlipImpl& model,
+                                               const torch::Tensor& image_embeds,
+                                               const std::vector<int64_t>& prompt_ids,
+                                               GenerationOptions options) {
+  return generate_from_states(model, image_embeds, {},
+                              with_prompt(std::move(options), prompt_ids));
 }
 
 }  // namespace capfilt::model

@@ -85,5 +85,10 @@ AnswerRanking rank_answers_for_images(const BlipImpl& model, const torch::Tensor
 GenerationOutput answer_with_prompt(const BlipImpl& model, const torch::Tensor& pixels,
                                     const std::vector<int64_t>& prompt_ids,
                                     GenerationOptions options = vqa_defaults());
+// The same from image tokens already encoded.
+GenerationOutput answer_with_prompt_for_images(const BlipImpl& model,
+                                               const torch::Tensor& image_embeds,
+                                               const std::vector<int64_t>& prompt_ids,
+                                               GenerationOptions options = vqa_defaults());
 
 }  // namespace capfilt::model

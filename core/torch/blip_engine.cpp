@@ -415,11 +415,10 @@ Result<std::vector<GeneratedText>> BlipEngine::answer(const EncodedImages& image
     const auto tokens = images.impl().tokens.narrow(0, image, 1);
     if (!impl_->info.can_answer) {
       // A captioner alone: the seed's "question: ... answer:" framing on the decoder.
-      generation.prompt_ids = tok.encode("question: " + question + " answer:", false);
-      generation.max_length += static_cast<int>(generation.prompt_ids.size());
-      generation.min_length += static_cast<int>(generation.prompt_ids.size());
-      model::validate(generation);
-      return to_texts(model::generate_from_states(*impl_->model, tokens, {}, generation), tok, 1)
+      const auto prompt = tok.encode("question: " + question + " answer:", false);
+      return to_texts(model::answer_with_prompt_for_images(*impl_->model, tokens, prompt,
+                                                           generation),
+                      tok, 1)
           .front();
     }
     model::VqaOptions vqa;
