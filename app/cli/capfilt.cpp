@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/cli/capfilt_progress.h"
 #include "app/cli/commands.h"
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
@@ -148,29 +148,7 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   throw_if(project->update_job(o.job_id, db::JobStatus::kRunning, ::getpid(), 0));
 
   core::ProgressWriter out(std::cout, a.json);
-  core::ProgressEvent start;
-  start.kind = core::ProgressEventKind::kStart;
-  start.time_ms = now_ms();
-  start.job_kind = "capfilt";
-  start.job_id = o.job_id;
-  start.unit = "images";
-  std::optional<core::RateMeter> meter;
-  core::CapfiltCallbacks callbacks;
-  callbacks.cancelled = stop_requested;
-  callbacks.started = [&](int64_t total) {
-    start.total = total;
-    start.time_ms = now_ms();
-    out.write(start);
-    meter.emplace(total, start.time_ms);
-  };
-  callbacks.progress = [&](const core::CapfiltProgress& p) {
-    core::ProgressEvent e;
-    e.kind = core::ProgressEventKind::kProgress;
-    e.time_ms = now_ms();
-    meter->fill(e, p.images_done, e.time_ms);
-    if (p.images_failed) e.metrics["failed"] = static_cast<double>(p.images_failed);
-    out.write(e);
-  };
+  const core::CapfiltCallbacks callbacks = capfilt_progress(out, o.job_id, {}, stop_requested);
   auto report = core::run_capfilt(*project, models, o, callbacks);
   if (!report) {
     project->update_job(o.job_id, db::JobStatus::kFailed, ::getpid(), 0, report.status().message());

@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
 
+#include "app/cli/capfilt_progress.h"
 #include "app/cli/commands.h"
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
@@ -128,23 +128,8 @@ class DemoProject {
     m.filter_id = value_or_throw(core::register_model(project, filter->info(), "filter"));
     core::CapfiltRunOptions o;
     o.batch_images = 16;
-    std::optional<core::RateMeter> meter;
-    core::CapfiltCallbacks callbacks;
-    callbacks.cancelled = stop_requested_;
-    callbacks.started = [&](int64_t total) {
-      core::ProgressEvent e = event(core::ProgressEventKind::kStart, "capfilt");
-      e.job_kind = "capfilt";
-      e.unit = "images";
-      e.total = total;
-      out_.write(e);
-      meter.emplace(total, e.time_ms);
-    };
-    callbacks.progress = [&](const core::CapfiltProgress& p) {
-      core::ProgressEvent e = event(core::ProgressEventKind::kProgress, "capfilt");
-      meter->fill(e, p.images_done, e.time_ms);
-      out_.write(e);
-    };
-    return value_or_throw(core::run_capfilt(project, m, o, callbacks));
+    return value_or_throw(
+        core::run_capfilt(project, m, o, capfilt_progress(out_, 0, "capfilt", stop_requested_)));
   }
 
   const GlobalOptions& options_;
