@@ -149,6 +149,8 @@ struct EvalRunOptions {
   int batch_size = 16;  // images per model call
   // Called after each batch with (done, total) in the evaluation's unit; may be empty.
   std::function<void(int64_t done, int64_t total)> progress;
+  // Polled after each batch; true stops the evaluation with kCancelled. May be empty.
+  std::function<bool()> cancelled;
 };
 
 // ---- Embeddings, as the retrieval evaluation and the explorer's index compute them -----------

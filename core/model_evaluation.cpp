@@ -248,7 +248,7 @@ Result<RetrievalScores> score_retrieval(const EvalModel& model,
   int64_t total_pairs = 0;
   auto itm = match_scorer(model, images, texts, batch_of(options), [&](int64_t scored) {
     report(options, n_images + scored, n_images + total_pairs);
-    return true;
+    return !(options.cancelled && options.cancelled());
   });
   // The scorer sees every pair at once; the total is known when it is called.
   auto counted = [&](const std::vector<eval::ImageTextIndex>& pairs) {
@@ -292,12 +292,13 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
   if (texts.empty()) return Status::invalid("retrieval: no caption to retrieve");
   const int batch = batch_of(options);
   const auto n_images = static_cast<int64_t>(images.size());
+  auto not_cancelled = [&] { return !(options.cancelled && options.cancelled()); };
   auto image_emb = embed_images(model, images, batch, [&](int64_t done) {
     report(options, done, n_images);
-    return true;
+    return not_cancelled();
   });
   if (!image_emb) return image_emb.status();
-  auto text_emb = embed_texts(model, texts, batch);
+  auto text_emb = embed_texts(model, texts, batch, [&](int64_t) { return not_cancelled(); });
   if (!text_emb) return text_emb.status();
   auto scores = score_retrieval(model, images, texts, text_image, image_emb.value(),
                                 text_emb.value(), k, options);

@@ -205,7 +205,7 @@ void RetrievalSession::evaluateSplit(const QString& split,
     run.progress = [this](int64_t done, int64_t total) {
       toGui([this, done, total] { Q_EMIT progress(done, total, tr("Re-ranking by ITM")); });
     };
-    (void)cancelled;
+    run.cancelled = cancelled;
     auto result = core::evaluate_split(*s.model, *s.index, *s.items, data.value(), k, run);
     if (!result) return fail(result.status().message());
     SplitResult out{std::move(result).value(), std::move(data).value(), split};

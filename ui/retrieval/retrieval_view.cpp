@@ -15,6 +15,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <set>
 
 #include "ui/shared/project_document.h"
@@ -76,15 +77,14 @@ RetrievalView::RetrievalView(ProjectDocument* document, ThumbnailLoader* images,
   connect(session_.get(), &RetrievalSession::modelOpened, this, [this](const QString& message) {
     status_->setText(message);
     fillSplits();
-    auto model = new QStringListModel(this);
     QStringList paths;
     for (const auto& p : session_->items()->image_paths) paths << QString::fromStdString(p);
-    model->setStringList(paths);
-    auto* completer = new QCompleter(model, query_);
-    completer->setFilterMode(Qt::MatchContains);
-    completer->setCaseSensitivity(Qt::CaseInsensitive);
-    query_->setCompleter(direction_->currentIndex() == 1 ? completer : nullptr);
-    query_->setProperty("imageCompleter", QVariant::fromValue<QObject*>(completer));
+    delete image_completer_;
+    image_completer_ = new QCompleter(this);
+    image_completer_->setModel(new QStringListModel(paths, image_completer_));
+    image_completer_->setFilterMode(Qt::MatchContains);
+    image_completer_->setCaseSensitivity(Qt::CaseInsensitive);
+    query_->setCompleter(direction_->currentIndex() == 1 ? image_completer_ : nullptr);
     search_->setEnabled(true);
     evaluate_->setEnabled(true);
   });
@@ -145,7 +145,9 @@ void RetrievalView::buildUi() {
   query_image_->setAlignment(Qt::AlignTop | Qt::AlignHCenter);
   query_image_->hide();
   results_row->addWidget(query_image_);
-  auto* columns = new QSplitter(Qt::Horizontal, results);
+  auto* columns = new QWidget(results);
+  auto* columns_layout = new QHBoxLayout(columns);
+  columns_layout->setContentsMargins(0, 0, 0, 0);
   const QStringList headers = {tr("#"), tr("Image"), tr("ITC"), tr("ITM"), tr("ITM+ITC"), tr("Rank change")};
   for (auto [title, table] : {std::pair{&itc_title_, &itc_table_}, std::pair{&reranked_title_, &reranked_table_}}) {
     auto* box = new QWidget(columns);
@@ -155,6 +157,7 @@ void RetrievalView::buildUi() {
     *table = makeTable(box, headers);
     layout->addWidget(*title);
     layout->addWidget(*table);
+    columns_layout->addWidget(box, 1);  // the two columns share the width
   }
   itc_title_->setText(tr("<b>ITC top k</b> (cosine of the embeddings)"));
   reranked_title_->setText(tr("<b>Re-ranked by ITM</b> (ITM match probability + ITC, as BLIP)"));
@@ -164,7 +167,9 @@ void RetrievalView::buildUi() {
   auto* split_layout = new QVBoxLayout(split_box);
   auto* split_row = new QHBoxLayout;
   split_choice_ = new QComboBox(split_box);
+  split_choice_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   source_choice_ = new QComboBox(split_box);
+  source_choice_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   source_choice_->addItem(tr("all captions"), QString());
   for (const char* s : {"human", "web", "synthetic"}) source_choice_->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
   evaluate_ = new QPushButton(tr("Evaluate"), split_box);
@@ -200,8 +205,7 @@ void RetrievalView::buildUi() {
     if (opened_once_) openSelectedModel();
   });
   connect(direction_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int d) {
-    auto* completer = qobject_cast<QCompleter*>(query_->property("imageCompleter").value<QObject*>());
-    query_->setCompleter(d == 1 ? completer : nullptr);
+    query_->setCompleter(d == 1 ? image_completer_ : nullptr);
     query_->setPlaceholderText(d == 1 ? tr("An image of the project (type part of its path)")
                                       : tr("Type a description and press Enter"));
     query_->clear();
@@ -342,7 +346,7 @@ void RetrievalView::showAnswer(const RetrievalSession::Query& query, const core:
                           .arg(answer.itc.size())
                           .arg(t2i ? items->image_ids.size() : items->caption_ids.size())
                           .arg(what)
-                          .arg(answer.search_ms, 0, 'f', 1));
+                          .arg(answer.search_ms, 0, 'f', 2));
   reranked_title_->setText(tr("<b>Re-ranked by ITM</b> (ITM + ITC) · %1 pairs in %2 s")
                                .arg(answer.reranked.size())
                                .arg(answer.itm_ms / 1000, 0, 'f', 2));
@@ -427,7 +431,11 @@ void RetrievalView::showSplit(const RetrievalSession::SplitResult& result) {
     }
     misses_->setItem(r, 1, item);
     misses_->setItem(r, 2, cell(QString::number(itc_rank + 1)));
-    misses_->setItem(r, 3, cell(QString::number(rr_rank + 1)));
+    // Past the k candidates the evaluation orders the rest by index (score -100): no real rank.
+    auto* rr = cell(rr_rank < e.k ? QString::number(rr_rank + 1) : tr("> %1").arg(e.k));
+    rr->setToolTip(tr("Rank %1 in the evaluation's ordering").arg(rr_rank + 1));
+    rr->setData(kRowRole, QVariant::fromValue<qlonglong>(rr_rank + 1));
+    misses_->setItem(r, 3, rr);
   };
   for (size_t i = 0; i < rr.image_to_text.size(); ++i) {
     if (rr.image_to_text[i] > 0 || itc.image_to_text[i] > 0) {
@@ -491,7 +499,7 @@ void RetrievalView::thumbnailReady(const QString& image_path) {
     query_image_->setPixmap(images_->pixmap(image_path));
 }
 
-void RetrievalView::setBusy(bool busy, const QString&) {
+void RetrievalView::setBusy(bool busy) {
   progress_->setVisible(busy);
   cancel_->setVisible(busy);
   if (busy) {

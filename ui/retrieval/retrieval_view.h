@@ -16,6 +16,7 @@
 #include "ui/retrieval/retrieval_session.h"
 
 class QComboBox;
+class QCompleter;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -81,7 +82,7 @@ class RetrievalView : public QWidget {
   void openMiss(int row);
   void resultClicked(QTableWidget* table, int row);
   void thumbnailReady(const QString& image_path);
-  void setBusy(bool busy, const QString& what = {});
+  void setBusy(bool busy);
   bool isCorrect(const core::RetrievedItem& item, bool text_to_image) const;
 
   ProjectDocument* document_;
@@ -91,6 +92,7 @@ class RetrievalView : public QWidget {
   QComboBox* model_;
   QComboBox* direction_;
   QLineEdit* query_;
+  QCompleter* image_completer_ = nullptr;  // the project's image paths, for image queries
   QSpinBox* k_;
   QPushButton* search_;
   QProgressBar* progress_;
