@@ -166,8 +166,8 @@ TEST_F(RetrievalViewTest, ColumnsEqualTheEvaluationsComputationQueryByQuery) {
   ASSERT_GT(itc.rows, kK);
 
   bool reordered = false;  // ITM changes ITC's order somewhere (else the check below is weak)
-  // Text → image: every 3rd caption of the project as the query.
-  for (int64_t t = 0; t < itc.cols; t += 3) {
+  // Text → image: every 4th caption of the project as the query.
+  for (int64_t t = 0; t < itc.cols; t += 4) {
     answer([&] { view_->searchCaption(t); });
     const core::RetrievalAnswer& a = view_->lastAnswer();
     const auto want_itc = core::eval::top_k(itc.rows, kK, [&](int64_t i) { return itc.at(i, t); });
@@ -188,8 +188,8 @@ TEST_F(RetrievalViewTest, ColumnsEqualTheEvaluationsComputationQueryByQuery) {
     EXPECT_EQ(view_->itcTable()->item(kK - 1, 1)->data(Qt::UserRole).toLongLong(), want_itc[kK - 1]);
   }
 
-  // Image → text: every image.
-  for (int64_t i = 0; i < itc.rows; ++i) {
+  // Image → text: every other image.
+  for (int64_t i = 0; i < itc.rows; i += 2) {
     answer([&] { view_->searchImage(i); });
     const core::RetrievalAnswer& a = view_->lastAnswer();
     const auto want_itc = core::eval::top_k(itc.cols, kK, [&](int64_t t) { return itc.at(i, t); });
