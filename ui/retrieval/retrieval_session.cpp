@@ -70,49 +70,73 @@ void RetrievalSession::run(std::function<void(State&, const std::function<bool()
 
 void RetrievalSession::cancel() { cancelled_below_->store(next_task_); }
 
+namespace {
+
+// The model, refused when it cannot both embed (ITC) and match (ITM).
+Result<std::unique_ptr<core::BlipEngine>> open_engine(const RetrievalSession::Options& o,
+                                                      const std::string& path) {
+  core::EngineOptions eo;
+  eo.model_path = path;
+  eo.vocab_path = o.vocab_path.toStdString();
+  eo.device = o.device.toStdString();
+  auto engine = core::BlipEngine::open(eo);
+  if (!engine) return engine.status();
+  if (!engine.value()->info().can_embed || !engine.value()->info().can_match) {
+    return Status::unsupported(path + ": this model has no ITC projections or no ITM head; "
+                                      "choose a filter or a pre-trained model");
+  }
+  return engine;
+}
+
+// The project's images and captions, and the file of each image as the model reads it.
+struct Snapshot {
+  core::ProjectItems items;
+  std::vector<std::string> files;
+};
+Result<Snapshot> read_snapshot(const RetrievalSession::Options& o) {
+  db::OpenOptions po;
+  po.create_if_missing = false;
+  auto project = db::Project::open(o.project_path.toStdString(), po);
+  if (!project) return project.status();
+  auto items = core::read_project_items(*project.value());
+  if (!items) return items.status();
+  Snapshot out{std::move(items).value(), {}};
+  core::ImageLocator locator;
+  if (o.images_root.isEmpty()) {
+    auto found = core::ImageLocator::for_project(*project.value());
+    if (found) locator = std::move(found).value();
+  }
+  for (const auto& p : out.items.image_paths) {
+    if (!o.images_root.isEmpty()) {
+      out.files.push_back(RetrievalSession::imageFile(o.images_root, p));
+    } else {
+      auto located = locator.find(p);
+      out.files.push_back(located ? located.value() : p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void RetrievalSession::openModel(qint64 model_id, const QString& model_path) {
   const Options o = options_;
   run([this, o, model_id, path = model_path.toStdString()](State& s, const auto& cancelled) {
-    auto fail = [&](const std::string& why) {
+    s.index.reset();
+    s.model.reset();
+    s.engine.reset();
+    auto fail = [&](const Status& why) {
       s.model.reset();
       s.engine.reset();
-      s.index.reset();
-      toGui([this, why = QString::fromStdString(why)] { Q_EMIT failed(why); });
+      toGui([this, why = QString::fromStdString(why.message())] { Q_EMIT failed(why); });
     };
-    s.model.reset();
-    s.index.reset();
-    core::EngineOptions eo;
-    eo.model_path = path;
-    eo.vocab_path = o.vocab_path.toStdString();
-    eo.device = o.device.toStdString();
-    auto engine = core::BlipEngine::open(eo);
-    if (!engine) return fail(engine.status().message());
-    if (!engine.value()->info().can_embed || !engine.value()->info().can_match) {
-      return fail(path + ": this model has no ITC projections or no ITM head; choose a filter or "
-                         "a pre-trained model");
-    }
-    db::OpenOptions po;
-    po.create_if_missing = false;
-    auto project = db::Project::open(o.project_path.toStdString(), po);
-    if (!project) return fail(project.status().message());
-    auto items = core::read_project_items(*project.value());
-    if (!items) return fail(items.status().message());
-    std::vector<std::string> files;
-    core::ImageLocator locator;
-    if (o.images_root.isEmpty()) {
-      auto found = core::ImageLocator::for_project(*project.value());
-      if (found) locator = std::move(found).value();
-    }
-    for (const auto& p : items->image_paths) {
-      auto located = o.images_root.isEmpty() ? locator.find(p) : Result<std::string>(imageFile(o.images_root, p));
-      files.push_back(located ? located.value() : p);
-    }
-    core::IndexHeader header;
-    header.model_id = model_id;
+    auto engine = open_engine(o, path);
+    if (!engine) return fail(engine.status());
+    auto snapshot = read_snapshot(o);
+    if (!snapshot) return fail(snapshot.status());
     auto stamp = core::model_stamp(path);
-    if (!stamp) return fail(stamp.status().message());
-    header.model = stamp.value();
-    header.data_fingerprint = core::fingerprint(items.value());
+    if (!stamp) return fail(stamp.status());
+    const core::IndexHeader header{model_id, stamp.value(), core::fingerprint(snapshot->items)};
     s.engine = std::move(engine).value();
     s.model = core::engine_eval_model(*s.engine, core::beam_caption_defaults(),
                                       core::beam_caption_defaults());
@@ -122,24 +146,25 @@ void RetrievalSession::openModel(qint64 model_id, const QString& model_path) {
     bo.progress = [this](int64_t done, int64_t total) {
       toGui([this, done, total] { Q_EMIT progress(done, total, tr("Embedding images and captions")); });
     };
-    const std::string index_path =
-        core::embedding_index_path(o.project_path.toStdString(), model_id);
-    auto opened = core::open_or_build_embedding_index(index_path, *s.model, items.value(), files,
-                                                      header, bo);
-    if (!opened) return fail(opened.status().message());
-    auto shared_items = std::make_shared<const core::ProjectItems>(std::move(items).value());
-    s.items = shared_items;
-    s.files = std::move(files);
-    const bool reused = opened->reused;
-    const QString because = QString::fromStdString(opened->rebuilt_because);
+    auto opened = core::open_or_build_embedding_index(
+        core::embedding_index_path(o.project_path.toStdString(), model_id), *s.model,
+        snapshot->items, snapshot->files, header, bo);
+    if (!opened) return fail(opened.status());
+    auto items = std::make_shared<const core::ProjectItems>(std::move(snapshot->items));
+    s.items = items;
+    s.files = std::move(snapshot->files);
     s.index = std::make_shared<const core::EmbeddingIndex>(std::move(opened->index));
     const qint64 images = s.index->images.rows, texts = s.index->texts.rows;
-    toGui([this, shared_items, model_id, reused, because, images, texts] {
-      items_ = shared_items;
+    const QString message =
+        opened->reused ? tr("Index of %L1 images and %L2 captions loaded").arg(images).arg(texts)
+                       : tr("Index of %L1 images and %L2 captions built (%3)")
+                             .arg(images)
+                             .arg(texts)
+                             .arg(QString::fromStdString(opened->rebuilt_because));
+    toGui([this, items, model_id, message] {
+      items_ = items;
       model_id_ = model_id;
-      Q_EMIT modelOpened(reused ? tr("Index of %L1 images and %L2 captions loaded").arg(images).arg(texts)
-                                : tr("Index of %L1 images and %L2 captions built (%3)")
-                                      .arg(images).arg(texts).arg(because));
+      Q_EMIT modelOpened(message);
     });
   });
 }

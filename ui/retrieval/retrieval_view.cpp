@@ -413,7 +413,13 @@ void RetrievalView::showSplit(const RetrievalSession::SplitResult& result) {
           .arg(result.split.isEmpty() ? tr("every image") : tr("split %1").arg(result.split))
           .arg(row(tr("ITC"), e.itc), row(tr("ITC→ITM, k=%1").arg(e.k), e.itc_itm))
           .arg(e.pairs_scored));
-  // Queries whose correct item was not ranked first by either method.
+  fillMisses(result);
+  status_->setText(tr("%L1 queries missed the first place (click one to run it)").arg(misses_->rowCount()));
+}
+
+// Queries whose correct item was not ranked first by either method.
+void RetrievalView::fillMisses(const RetrievalSession::SplitResult& result) {
+  const core::RetrievalEvaluation& e = result.retrieval.summary;
   const auto items = session_->items();
   misses_->setRowCount(0);
   const auto& itc = result.retrieval.itc_ranks;
@@ -452,7 +458,6 @@ void RetrievalView::showSplit(const RetrievalSession::SplitResult& result) {
     }
   }
   misses_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
-  status_->setText(tr("%L1 queries missed the first place (click one to run it)").arg(misses_->rowCount()));
 }
 
 void RetrievalView::openMiss(int row) {

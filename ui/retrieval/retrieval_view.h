@@ -79,6 +79,7 @@ class RetrievalView : public QWidget {
   void fillTable(QTableWidget* table, const std::vector<core::RetrievedItem>& items,
                  bool text_to_image);
   void showSplit(const RetrievalSession::SplitResult& result);
+  void fillMisses(const RetrievalSession::SplitResult& result);
   void openMiss(int row);
   void resultClicked(QTableWidget* table, int row);
   void thumbnailReady(const QString& image_path);
