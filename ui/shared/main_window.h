@@ -27,6 +27,7 @@ namespace capfilt::ui {
 class BrowseView;
 class DemoProjectRunner;
 class ProjectDocument;
+class RetrievalView;
 class ReviewView;
 class StartPage;
 class StudioSettings;
@@ -46,6 +47,7 @@ class MainWindow : public QMainWindow {
     // The scorer of edited captions for the project's filter model (its checkpoint path); empty:
     // edited captions are not scored. app/ wires core::BlipEngine.
     std::function<CaptionScorer::ScoreFn(const std::string& model_path)> scorer_for_model;
+    QString vocab_path;  // the tokenizer's vocab.txt, for the views that load a model
   };
   MainWindow(StudioSettings* settings, const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -60,6 +62,7 @@ class MainWindow : public QMainWindow {
   ReviewView* review() const { return review_; }
   BrowseView* browse() const { return browse_; }
   ThresholdView* thresholds() const { return thresholds_; }
+  RetrievalView* retrieval() const { return retrieval_; }
   StartPage* startPage() const { return start_; }
   QTabWidget* tabs() const { return tabs_; }
   QString statusText() const;
@@ -90,6 +93,7 @@ class MainWindow : public QMainWindow {
   BrowseView* browse_ = nullptr;
   ReviewView* review_ = nullptr;
   ThresholdView* thresholds_ = nullptr;
+  RetrievalView* retrieval_ = nullptr;
   QDockWidget* history_ = nullptr;
   QAction* undo_ = nullptr;
   QAction* redo_ = nullptr;
