@@ -38,6 +38,8 @@ echo "Depends: $depends"
 for lib in libtorch libqt6widgets6 libqt6gui6 libqt6core6 libopencv-imgcodecs libsqlite3 libstdc++6; do
   [[ "$depends" == *"$lib"* ]] && ok "Depends names $lib" || fail "Depends does not name $lib (dpkg-shlibdeps did not run?)"
 done
+[[ "$(field Recommends)" == *libopenblas0-openmp* ]] && ok "Recommends the OpenMP OpenBLAS" ||
+  fail "Recommends is '$(field Recommends)', not libopenblas0-openmp"
 [[ -n "$(field Maintainer)" && -n "$(field Description)" ]] || fail "Maintainer or Description is empty"
 
 # --- files

@@ -9,8 +9,8 @@
 # In the root: capfilt --version and doctor (which must find the vocabulary in /usr/share/capfilt:
 # the root has no source tree to fall back on), the tiny demo (tokenizes with that vocabulary), the
 # studio started by its desktop entry's Exec line on a small project (offscreen, --screenshot),
-# then `apt remove --purge` and `apt autoremove --purge`, after which no file of the package may
-# remain and no file outside /var may differ from before the install.
+# then `apt remove --purge` and `apt autoremove --purge`, after which no file of the package nor
+# any path named capfilt may remain and /usr must be as before the install.
 #
 # The pristine root is made once with debootstrap and cached in $BOOKWORM_ROOT (default
 # ~/.cache/capfilt/bookworm-root); each run works on a copy, deleted afterwards (KEEP_ROOT=1 keeps
@@ -137,10 +137,15 @@ $sudo cp "$deb" "$work/tmp/pkg/"
 $sudo chmod -R a+rX "$work/tmp/pkg"
 phase "working copy ready ($work)"
 
+# Up to date, as a user's Debian 12 is: an install that needs a newer library than the release's
+# then does not show up as a change to /usr.
 apt_step apt-get update -q
+apt_step apt-get upgrade -y -q -o APT::Keep-Downloaded-Packages=true
 before="$(snapshot)"
+auto_before="$(in_root apt-mark showauto)"
 phase "installing $(basename "$deb") with apt"
-apt_step bash -c "cd /tmp/pkg && apt install -y -q ./$(basename "$deb")"
+# apt itself deletes what it downloaded; kept here so the next run need not download it again.
+apt_step bash -c "cd /tmp/pkg && apt install -y -q -o APT::Keep-Downloaded-Packages=true ./$(basename "$deb")"
 [[ "$(in_root dpkg-query -W -f='${Status}' capfilt-studio)" == "install ok installed" ]] ||
   die "capfilt-studio is not installed"
 phase "installed ($(in_root dpkg-query -W -f='${Installed-Size}' capfilt-studio) KiB, with dependencies: $(in_root du -sm /usr | cut -f1) MiB in /usr)"
@@ -155,6 +160,8 @@ doctor="$(in_root capfilt doctor)" || die "capfilt doctor failed: $doctor"
 echo "$doctor" | sed 's/^/  doctor: /'
 grep -qx 'vocabulary: *\/usr\/share\/capfilt\/bert-base-uncased\/vocab.txt' <<<"$doctor" ||
   die "capfilt doctor did not find the vocabulary in /usr/share/capfilt"
+grep -q '^BLAS threading: *OpenMP' <<<"$doctor" ||
+  die "capfilt doctor: not the OpenMP OpenBLAS the package recommends"
 in_root capfilt demo --pairs 4 --steps 2 --log-every 1 >/dev/null || die "capfilt demo failed in the root"
 echo "capfilt demo (tiny model, 2 steps, the installed vocabulary): ok"
 out="$(in_root env QT_QPA_PLATFORM=offscreen capfilt-studio --version 2>&1)"
@@ -184,15 +191,33 @@ apt_step apt remove --purge -y -q capfilt-studio
 if in_root dpkg -s capfilt-studio >/dev/null 2>&1; then die "dpkg still knows capfilt-studio after the purge"; fi
 left=""
 while read -r f; do [[ -e "$work$f" ]] && left+="$f "; done <<<"$package_files"
-for d in /usr/share/capfilt; do [[ -e "$work$d" ]] && left+="$d "; done
+for d in /usr/share/capfilt /var/lib/dpkg/info/capfilt-studio.list; do [[ -e "$work$d" ]] && left+="$d "; done
 [[ -z "$left" ]] || die "files of the package left after the purge: $left"
 echo "apt remove --purge: no file of the package left"
 apt_step apt autoremove --purge -y -q
+# What autoremove keeps because a package of the base system recommends it (apt recommends
+# ca-certificates) is Debian's doing; one the package itself depends on or recommends must go.
+ours="$(dpkg-deb --field "$deb" Depends Recommends | sed 's/^[A-Za-z]*: //; s/([^)]*)//g' | tr ',|' '\n\n' | awk 'NF { print $1 }')"
+kept="$(comm -13 <(LC_ALL=C sort <<<"$auto_before") <(in_root apt-mark showauto | LC_ALL=C sort))"
+leaked="$(comm -12 <(LC_ALL=C sort -u <<<"$ours") <(sed 's/:.*//' <<<"$kept" | LC_ALL=C sort -u))"
+[[ -z "$leaked" ]] || die "the package's dependencies left after autoremove: $leaked"
+# Anything named after the package anywhere but the user's home (the studio's settings, which a
+# purge leaves as every package does) and the scratch files of this check.
+named="$(in_root find / -xdev \( -path /proc -o -path /dev -o -path /sys -o -path /root -o -path /tmp \) -prune \
+  -o -iname '*capfilt*' -print)"
+[[ -z "$named" ]] || die "left after the purge: $named"
+# /usr must be as before (but for the packages kept above); elsewhere the dependencies' maintainer
+# scripts leave what Debian leaves after any purge (system groups, machine-id, ld.so.cache, the
+# kept ca-certificates' links), shown for the record.
 after="$(snapshot)"
-changed="$(diff <(echo "$before") <(echo "$after") || true)"
-if [[ -n "$changed" ]]; then
-  echo "$changed" | head -n 20 >&2
-  die "after autoremove the root differs from before the install outside /var (above)"
-fi
-echo "apt autoremove --purge: the root is as before the install (outside /var)"
+kept_files="$(for p in $kept; do in_root dpkg-query -L "$p"; done | LC_ALL=C sort -u)"
+# (Policy lets maintainer scripts make empty directories in /usr/local: ca-certificates does.)
+changed_usr="$(diff <(grep '^/usr' <<<"$before") <(grep '^/usr' <<<"$after") | grep '^[<>]' |
+  awk '!($2 ~ /^\/usr\/local\// && $3 == "d") { print $2 }' | LC_ALL=C sort -u |
+  comm -23 - <(echo "$kept_files") || true)"
+[[ -z "$changed_usr" ]] || { echo "$changed_usr" | head -n 20 >&2; die "/usr differs from before the install (above)"; }
+others="$(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | awk '$2 !~ /^\/usr/ { print $2 }' | LC_ALL=C sort -u || true)"
+echo "apt autoremove --purge: the package's dependencies removed, no path named capfilt anywhere, /usr as before (but for the packages kept)"
+echo "  kept by the base system's recommends: $(tr '\n' ' ' <<<"${kept:-nothing}")"
+echo "  paths outside /usr and /var that differ: $(grep -c . <<<"$others" || true), e.g. $(head -n 8 <<<"$others" | tr '\n' ' ')"
 phase "passed: capfilt-studio $version installed, ran and was removed cleanly in Debian 12"
