@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
+#include <string>
 
 #include "app/build_info.h"
 #include "app/cli/commands.h"
@@ -29,6 +31,14 @@ void add_doctor_commands(CLI::App& app, const GlobalOptions& options) {
               << (info.cuda_available ? std::to_string(info.cuda_device_count) + " device(s)"
                                       : std::string("not available"))
               << "\n";
+    // Where the shipped files are found (an installed package: <prefix>/share/capfilt).
+    std::string vocab;
+    try {
+      vocab = resource_path(options, "bert-base-uncased/vocab.txt");
+    } catch (const std::exception& e) {
+      vocab = std::string("not found: ") + e.what();
+    }
+    std::cout << "vocabulary:        " << vocab << "\n";
     std::printf("CPU fp32 GEMM:     %.1f GFLOP/s (1024x1024)\n",
                 model::measure_cpu_gemm_gflops());
   });

@@ -4,6 +4,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
 #include <QInputDialog>
 #include <QSettings>
 #include <QStandardPaths>
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName("CapFilt");
   QApplication::setApplicationName("capfilt-studio");
   QApplication::setApplicationVersion(CAPFILT_VERSION);
+  // The installed desktop entry and icon (installer/desktop/): Wayland matches the window to its
+  // menu entry by this name, and the window shows the menu's icon.
+  QGuiApplication::setDesktopFileName("org.capfilt.CapFiltStudio");
+  QApplication::setWindowIcon(QIcon::fromTheme("org.capfilt.CapFiltStudio"));
 
   QCommandLineParser parser;
   parser.setApplicationDescription("CapFilt Studio: review CapFilt's keep/drop proposals by keyboard");
