@@ -23,11 +23,13 @@ void make(QChart*& chart, QValueAxis*& x, QValueAxis*& y, const QString& title,
   x->setLabelFormat("%d");
   y = new QValueAxis(chart);
   y->setLabelFormat(format);
+  y->setTitleText(title == QObject::tr("Throughput") ? QObject::tr("per second") : QString());
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   auto* view = new QChartView(chart, parent);
   view->setRenderHint(QPainter::Antialiasing);
   view->setMinimumHeight(180);
+  if (column > 0) x->setTickCount(4);  // the narrow charts: room for 3-digit steps
   grid->addWidget(view, 0, column);
 }
 
@@ -37,12 +39,12 @@ JobCharts::JobCharts(QWidget* parent) : QWidget(parent) {
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
   make(losses_.chart, losses_.x, losses_.y, tr("Losses"), "%.2f", grid, 0, this);
-  make(lr_.chart, lr_.x, lr_.y, tr("Learning rate"), "%.1e", grid, 1, this);
-  make(throughput_.chart, throughput_.x, throughput_.y, tr("Throughput (per second)"), "%.1f",
+  make(lr_.chart, lr_.x, lr_.y, tr("Learning rate"), "%.0e", grid, 1, this);
+  make(throughput_.chart, throughput_.x, throughput_.y, tr("Throughput"), "%.1f",
        grid, 2, this);
-  grid->setColumnStretch(0, 2);
-  grid->setColumnStretch(1, 1);
-  grid->setColumnStretch(2, 1);
+  grid->setColumnStretch(0, 3);
+  grid->setColumnStretch(1, 2);
+  grid->setColumnStretch(2, 2);
 }
 
 JobCharts::Chart* JobCharts::chartFor(const std::string& name) {
@@ -77,7 +79,11 @@ void JobCharts::setSeries(const std::map<std::string, std::map<qint64, double>>&
     QLineSeries*& line = series_[name];
     if (!line) {
       line = new QLineSeries();
-      line->setName(QString::fromStdString(name));
+      // The legend is narrow: "itc", "itm", "lm" for the loss terms, "total" for their sum.
+      QString label = QString::fromStdString(name);
+      if (label == QLatin1String("loss")) label = tr("total");
+      else if (label.startsWith(QLatin1String("loss_"))) label = label.mid(5);
+      line->setName(label);
       c->chart->addSeries(line);
       line->attachAxis(c->x);
       line->attachAxis(c->y);
@@ -91,7 +97,11 @@ void JobCharts::setSeries(const std::map<std::string, std::map<qint64, double>>&
 }
 
 void JobCharts::clear() {
-  for (Chart* c : {&losses_, &lr_, &throughput_}) c->chart->removeAllSeries();
+  for (Chart* c : {&losses_, &lr_, &throughput_}) {
+    c->chart->removeAllSeries();
+    c->x->setRange(0, 1);
+    c->y->setRange(0, 1);
+  }
   series_.clear();
 }
 

@@ -97,6 +97,7 @@ JobForm::JobForm(ProjectDocument* document, QWidget* parent) : QWidget(parent), 
   connect(launch_, &QPushButton::clicked, this, &JobForm::submit);
   refreshModels();
   applyPreset();
+  prompt_->setEnabled(false);  // the first page is pre-training: no prompt
 }
 
 QWidget* JobForm::buildTrainPage() {

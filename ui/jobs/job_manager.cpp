@@ -50,6 +50,10 @@ QString to_display(db::JobStatus status) {
 JobManager::JobManager(ProjectDocument* document, const QString& program, QObject* parent,
                        int poll_ms)
     : QObject(parent), document_(document), program_(program), poll_ms_(poll_ms) {
+  rows_timer_ = new QTimer(this);
+  rows_timer_->setInterval(5000);
+  connect(rows_timer_, &QTimer::timeout, this, &JobManager::reload);
+  rows_timer_->start();
   reload();
 }
 
@@ -149,7 +153,9 @@ void JobManager::reload() {
     e.created_ms = row.created_ms;
     e.started_ms = row.started_ms;
     e.finished_ms = row.finished_ms;
-    if (e.live) continue;  // the log is ahead of the row
+    // The log is ahead of the row, and a job this manager saw end may have its closing write
+    // still queued behind a busy project.
+    if (e.live || e.followed) continue;
     e.status = row.status;
     e.error = QString::fromStdString(row.error);
     if (row.pid > 0) e.pid = row.pid;
@@ -301,6 +307,7 @@ Result<int> JobManager::rerun(int key) {
 void JobManager::follow(JobEntry& e) {
   if (followers_.count(e.key)) return;
   e.live = true;
+  e.followed = true;
   auto* follower = new JobFollower(e.log_path, e.pid, this, poll_ms_);
   followers_[e.key] = follower;
   const int key = e.key;
@@ -447,6 +454,7 @@ void JobManager::followerEnded(int key, bool saw_finished) {
     document_->notifyExternalChange();  // CapFilt wrote decisions and scores; views reload
     reload();
     Q_EMIT jobChanged(key);
+    Q_EMIT jobEnded(key);
   }
 }
 

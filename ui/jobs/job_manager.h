@@ -17,6 +17,7 @@
 #include <QPointer>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 
 #include <map>
 #include <memory>
@@ -56,6 +57,7 @@ struct JobEntry {
   QStringList log;        // the log as a human reads it (newest last)
   QString checkpoint;     // the newest checkpoint the job reported
   bool live = false;      // followed now
+  bool followed = false;  // this manager saw it run: its status is what the log said
   bool details_loaded = false;
 };
 
@@ -94,6 +96,7 @@ class JobManager : public QObject {
  Q_SIGNALS:
   void listChanged();
   void jobChanged(int key);  // progress, a metric, a log line, a status
+  void jobEnded(int key);    // a followed job's process is gone (its status is final)
 
  private:
   JobEntry* find(int key);
@@ -115,6 +118,7 @@ class JobManager : public QObject {
   int next_key_ = 1;
   std::vector<std::unique_ptr<JobEntry>> jobs_;
   std::map<int, JobFollower*> followers_;  // owned as QObject children
+  QTimer* rows_timer_;  // picks up jobs started elsewhere (the command line)
 };
 
 QString to_display(db::JobStatus status);

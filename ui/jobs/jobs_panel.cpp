@@ -146,11 +146,10 @@ JobsPanel::JobsPanel(ProjectDocument* document, const QString& program, QWidget*
     refreshDetail();
   });
   connect(manager_, &JobManager::listChanged, this, [this] { refresh_->start(); });
-  connect(manager_, &JobManager::jobChanged, this, [this](int key) {
-    const JobEntry* e = manager_->job(key);
-    if (e && !e->live && e->status != db::JobStatus::kRunning) Q_EMIT jobFinished(key);
+  connect(manager_, &JobManager::jobChanged, this, [this](int) {
     if (!refresh_->isActive()) refresh_->start();
   });
+  connect(manager_, &JobManager::jobEnded, this, &JobsPanel::jobFinished);
   connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
     const auto rows = table_->selectionModel()->selectedRows();
     if (rows.isEmpty()) return;

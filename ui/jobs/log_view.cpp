@@ -52,7 +52,11 @@ void LogView::setLines(const QStringList& lines) {
   }
   first_line_ = lines.isEmpty() ? QString() : lines.first();
   shown_ = lines.size();
-  if (at_end || !continues) bar->setValue(bar->maximum());
+  if (at_end || !continues) {
+    text_->moveCursor(QTextCursor::End);
+    text_->ensureCursorVisible();
+    text_->horizontalScrollBar()->setValue(0);  // lines start where they say what happened
+  }
   if (!field_->text().isEmpty()) highlight();
 }
 

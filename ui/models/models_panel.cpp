@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -35,9 +36,18 @@ void flatten(const QJsonValue& v, const QString& prefix, QStringList* out) {
   }
 }
 
+// Evaluation results first (eval_*), then a training job's final losses; the rest is in the detail.
 QString metrics_summary(const std::string& json) {
-  QStringList parts;
-  flatten(QJsonDocument::fromJson(QByteArray::fromStdString(json)).object(), {}, &parts);
+  QStringList all;
+  flatten(QJsonDocument::fromJson(QByteArray::fromStdString(json)).object(), {}, &all);
+  // The headline numbers of each evaluation (AUC, F1, R@1, BLEU, CIDEr, accuracy) before the rest.
+  const QStringList evals = all.filter(QRegularExpression(QStringLiteral("^eval_")));
+  const QRegularExpression headline(QStringLiteral("(auc|\\.f1 |r1|r_1|r@1|bleu|cider|accuracy)"),
+                                    QRegularExpression::CaseInsensitiveOption);
+  QStringList parts = evals.filter(headline);
+  for (const QString& e : evals)
+    if (!parts.contains(e)) parts << e;
+  parts << all.filter(QRegularExpression(QStringLiteral("^final_loss")));
   if (parts.size() > 4) return parts.mid(0, 4).join(QStringLiteral(" · ")) + QStringLiteral(" …");
   return parts.join(QStringLiteral(" · "));
 }
@@ -54,7 +64,9 @@ ModelsPanel::ModelsPanel(ProjectDocument* document, JobsPanel* jobs, QWidget* pa
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setSectionResizeMode(kMetrics, QHeaderView::Stretch);
+  table_->horizontalHeader()->setSectionResizeMode(kCheckpoint, QHeaderView::Stretch);
+  table_->setColumnWidth(kMetrics, 520);
+  table_->setWordWrap(false);
   table_->horizontalHeader()->setSectionResizeMode(kId, QHeaderView::ResizeToContents);
   auto* import = new QPushButton(tr("Import Hugging Face weights…"), this);
   captioner_ = new QPushButton(tr("Use as the captioner"), this);
@@ -136,7 +148,11 @@ void ModelsPanel::reload() {
                         : QString());
     set(kMetrics, metrics_summary(m.metrics_json));
     const QString path = QString::fromStdString(m.checkpoint_path);
-    QTableWidgetItem* checkpoint = set(kCheckpoint, path.isEmpty() ? tr("(no folder)") : path);
+    // The end of the path names the model; the whole path is the tooltip.
+    const QStringList parts = path.split('/', Qt::SkipEmptyParts);
+    const QString shown = parts.size() > 3 ? QStringLiteral("…/") + parts.mid(parts.size() - 3).join('/')
+                                           : path;
+    QTableWidgetItem* checkpoint = set(kCheckpoint, path.isEmpty() ? tr("(no folder)") : shown);
     checkpoint->setToolTip(path);
     if (!path.isEmpty() && !QFileInfo::exists(path)) checkpoint->setForeground(QColor(180, 30, 30));
   }
