@@ -13,6 +13,7 @@ JobFollower::JobFollower(const QString& log_path, qint64 pid, QObject* parent, i
 }
 
 void JobFollower::readAvailable() {
+  if (path_.isEmpty()) return;  // a job started elsewhere that recorded no log: its pid only
   if (!file_.isOpen() && !file_.open(QIODevice::ReadOnly)) return;  // not written yet
   if (file_.size() < offset_) offset_ = 0;  // truncated: a new run in the same file
   if (!file_.seek(offset_)) return;
