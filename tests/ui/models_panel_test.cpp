@@ -13,6 +13,7 @@
 #include "demo_project.h"
 #include "ui/jobs/job_form.h"
 #include "ui/jobs/job_manager.h"
+#include "ui/jobs/job_process.h"
 #include "ui/jobs/jobs_panel.h"
 #include "ui/models/model_choice.h"
 #include "ui/models/models_panel.h"
@@ -94,6 +95,28 @@ TEST_F(ModelsPanelTest, ImportWeightsAddsAModelAndChoicesAreStored) {
   models_->useAsCaptioner();
   EXPECT_NE(models_->message().indexOf("no checkpoint folder"), -1);
   EXPECT_EQ(doc_->project().setting(db::kCaptionerSetting).value(), "");
+}
+
+TEST_F(ModelsPanelTest, ImportThatEndsWhileTheStudioIsClosedIsRecordedOnReopening) {
+  const std::string hf = std::string(capfilt::test::kTestDataDir) + "/blip-parity-tiny-vocab/itm";
+  const int key = models_->importWeights(QString::fromStdString(hf));
+  ASSERT_GT(key, 0) << models_->message().toStdString();
+  const qint64 pid = jobs_->manager()->job(key)->pid;
+  ASSERT_TRUE(test::wait_until([&] { return jobs_->manager()->job(key)->job_id > 0; }, 5000));
+  models_.reset();  // the studio closes at once
+  jobs_.reset();
+  ASSERT_TRUE(test::wait_until([&] { return !job_process_alive(pid); }, 60000));
+  EXPECT_EQ(doc_->project().models().value().size(), 1u);  // nobody registered it yet
+
+  jobs_ = std::make_unique<JobsPanel>(doc_.get(), QString(CAPFILT_PROGRAM), nullptr, 50);
+  models_ = std::make_unique<ModelsPanel>(doc_.get(), jobs_.get());
+  QTest::qWait(100);
+  models_->reload();
+  const auto jobs = doc_->project().jobs().value();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs.front().status, db::JobStatus::kSucceeded) << jobs.front().error;
+  ASSERT_EQ(doc_->project().models().value().size(), 2u);
+  EXPECT_EQ(models_->table()->rowCount(), 2);
 }
 
 TEST_F(ModelsPanelTest, EvaluationFromThePanelStoresMetricsWithTheModel) {

@@ -397,10 +397,8 @@ void JobManager::followerEnded(int key, bool saw_finished) {
   e->live = false;
   e->finished_ms = now_ms();
   bool ok = saw_finished;
-  if (!e->request.json && e->request.kind == "import-weights") {
-    // import-weights prints text, no finished line: it succeeded when it wrote the checkpoint.
-    ok = QFileInfo::exists(QDir(e->request.output_model).filePath("model.safetensors")) &&
-         e->log.join('\n').contains(QStringLiteral("written to"));
+  if (!e->request.json) {
+    ok = textJobSucceeded(*e);
     e->status = ok ? db::JobStatus::kSucceeded : db::JobStatus::kFailed;
   }
   if (!ok) {
@@ -472,6 +470,11 @@ void JobManager::closeDeadRow(JobEntry& e) {
     }
   }
   e.details_loaded = true;
+  if (!e.request.json && textJobSucceeded(e)) {
+    finished = true;  // import-weights ended while no studio watched: done, and its model is new
+    e.status = db::JobStatus::kSucceeded;
+    if (e.request.kind == "import-weights") registerImportedModel(e);
+  }
   if (!finished) {
     e.status = db::JobStatus::kFailed;
     e.error = tr("capfilt (pid %1) is no longer running and its log has no finished line: it "
@@ -486,6 +489,13 @@ void JobManager::closeDeadRow(JobEntry& e) {
   const double progress = e.total > 0 ? double(e.done) / double(e.total) : 0.0;
   document_->write([=](db::Project& p) { return p.update_job(id, status, pid, progress, error); },
                    tr("Closing a job whose process is gone"));
+}
+
+bool JobManager::textJobSucceeded(const JobEntry& e) const {
+  // import-weights prints text, no finished line: it succeeded when it wrote the checkpoint.
+  return e.request.kind == "import-weights" &&
+         QFileInfo::exists(QDir(e.request.output_model).filePath("model.safetensors")) &&
+         e.log.join('\n').contains(QStringLiteral("written to"));
 }
 
 void JobManager::registerImportedModel(const JobEntry& e) {

@@ -108,6 +108,7 @@ class JobManager : public QObject {
   void bindJobId(JobEntry& e, qint64 job_id);
   void followerEnded(int key, bool saw_finished);
   void closeDeadRow(JobEntry& e);
+  bool textJobSucceeded(const JobEntry& e) const;
   void registerImportedModel(const JobEntry& e);
   Result<int> start(JobEntry& e, const QStringList& arguments, bool new_log);
   QString tail(const JobEntry& e, int lines) const;
