@@ -4,6 +4,8 @@
 
 #include "core/eval_metrics.h"
 
+#include "core/embedding_search.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -25,9 +27,8 @@ ScoreMatrix dot_products(const std::vector<std::vector<float>>& image_embeddings
     const auto& a = image_embeddings[static_cast<size_t>(i)];
     for (int64_t t = 0; t < m.cols; ++t) {
       const auto& b = text_embeddings[static_cast<size_t>(t)];
-      double dot = 0;
-      for (size_t d = 0; d < std::min(a.size(), b.size()); ++d) dot += double(a[d]) * b[d];
-      m.at(i, t) = dot;
+      // The explorer's search (core/embedding_search.h) scores with the same function.
+      m.at(i, t) = core::dot(a.data(), b.data(), static_cast<int64_t>(std::min(a.size(), b.size())));
     }
   }
   return m;
@@ -76,40 +77,61 @@ Status check_sizes(const ScoreMatrix& m, const std::vector<int64_t>& text_image)
   return Status::ok();
 }
 
-RecallAtK image_to_text(const ScoreMatrix& m, const std::vector<int64_t>& text_image) {
-  RecallAtK r;
-  int64_t queries = 0;
+std::vector<int64_t> image_ranks(const ScoreMatrix& m, const std::vector<int64_t>& text_image) {
+  std::vector<int64_t> ranks(static_cast<size_t>(m.rows), -1);
   for (int64_t i = 0; i < m.rows; ++i) {
     int64_t best = std::numeric_limits<int64_t>::max();
     for (int64_t t = 0; t < m.cols; ++t) {
       if (text_image[static_cast<size_t>(t)] != i) continue;
       best = std::min(best, stable_rank(m.cols, t, [&](int64_t j) { return m.at(i, j); }));
     }
-    if (best == std::numeric_limits<int64_t>::max()) continue;  // an image without texts
+    if (best != std::numeric_limits<int64_t>::max()) ranks[static_cast<size_t>(i)] = best;
+  }
+  return ranks;
+}
+
+std::vector<int64_t> text_ranks(const ScoreMatrix& m, const std::vector<int64_t>& text_image) {
+  std::vector<int64_t> ranks(static_cast<size_t>(m.cols));
+  for (int64_t t = 0; t < m.cols; ++t) {
+    ranks[static_cast<size_t>(t)] = stable_rank(m.rows, text_image[static_cast<size_t>(t)],
+                                                [&](int64_t j) { return m.at(j, t); });
+  }
+  return ranks;
+}
+
+}  // namespace
+
+RecallAtK recall_of(const std::vector<int64_t>& ranks) {
+  RecallAtK r;
+  int64_t queries = 0;
+  for (int64_t rank : ranks) {
+    if (rank < 0) continue;  // an image without texts
     ++queries;
-    add_hit(best, &r);
+    add_hit(rank, &r);
   }
   divide(&r, queries);
   return r;
 }
 
-RecallAtK text_to_image(const ScoreMatrix& m, const std::vector<int64_t>& text_image) {
-  RecallAtK r;
-  for (int64_t t = 0; t < m.cols; ++t) {
-    add_hit(stable_rank(m.rows, text_image[static_cast<size_t>(t)],
-                        [&](int64_t j) { return m.at(j, t); }),
-            &r);
-  }
-  divide(&r, m.cols);
-  return r;
+Result<QueryRanks> query_ranks(const ScoreMatrix& image_to_text, const ScoreMatrix& text_to_image,
+                               const std::vector<int64_t>& text_image) {
+  Status s = check_sizes(image_to_text, text_image);
+  if (s) s = check_sizes(text_to_image, text_image);
+  if (!s) return s;
+  return QueryRanks{image_ranks(image_to_text, text_image), text_ranks(text_to_image, text_image)};
 }
 
-// Indices of the k highest of n scores, best first (ties by index).
-template <typename ScoreOf>
-std::vector<int64_t> top_k(int64_t n, int k, const ScoreOf& score) {
+Result<RetrievalRecall> retrieval_recall(const ScoreMatrix& scores,
+                                         const std::vector<int64_t>& text_image) {
+  auto ranks = query_ranks(scores, scores, text_image);
+  if (!ranks) return ranks.status();
+  return RetrievalRecall{recall_of(ranks->image_to_text), recall_of(ranks->text_to_image)};
+}
+
+std::vector<int64_t> top_k(int64_t n, int k, const std::function<double(int64_t)>& score) {
   std::vector<int64_t> idx(static_cast<size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
-  const auto keep = static_cast<size_t>(std::min<int64_t>(k, n));
+  const auto keep = static_cast<size_t>(std::clamp<int64_t>(k, 0, n));
   std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(),
                     [&](int64_t a, int64_t b) {
                       const double sa = score(a), sb = score(b);
@@ -119,13 +141,12 @@ std::vector<int64_t> top_k(int64_t n, int k, const ScoreOf& score) {
   return idx;
 }
 
-}  // namespace
-
-Result<RetrievalRecall> retrieval_recall(const ScoreMatrix& scores,
-                                         const std::vector<int64_t>& text_image) {
-  Status s = check_sizes(scores, text_image);
-  if (!s) return s;
-  return RetrievalRecall{image_to_text(scores, text_image), text_to_image(scores, text_image)};
+std::vector<Candidate> rerank_candidates(std::vector<Candidate> candidates) {
+  for (Candidate& c : candidates) c.score = reranked_score(c.itm, c.itc);
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.score > b.score || (a.score == b.score && a.index < b.index);
+  });
+  return candidates;
 }
 
 Result<RerankedScores> rerank_top_k(const ScoreMatrix& itc, int k, const PairScorer& itm) {
@@ -156,7 +177,8 @@ Result<RerankedScores> rerank_top_k(const ScoreMatrix& itc, int k, const PairSco
   }
   ScoreMatrix match = itc;
   for (size_t p = 0; p < pairs.size(); ++p) {
-    match.at(pairs[p].image, pairs[p].text) = (*scored)[p] + itc.at(pairs[p].image, pairs[p].text);
+    match.at(pairs[p].image, pairs[p].text) =
+        reranked_score((*scored)[p], itc.at(pairs[p].image, pairs[p].text));
   }
   RerankedScores out;
   out.pairs_scored = static_cast<int64_t>(pairs.size());
@@ -174,11 +196,9 @@ Result<RerankedScores> rerank_top_k(const ScoreMatrix& itc, int k, const PairSco
 
 Result<RetrievalRecall> reranked_recall(const RerankedScores& scores,
                                         const std::vector<int64_t>& text_image) {
-  Status s = check_sizes(scores.image_to_text, text_image);
-  if (s) s = check_sizes(scores.text_to_image, text_image);
-  if (!s) return s;
-  return RetrievalRecall{image_to_text(scores.image_to_text, text_image),
-                         text_to_image(scores.text_to_image, text_image)};
+  auto ranks = query_ranks(scores.image_to_text, scores.text_to_image, text_image);
+  if (!ranks) return ranks.status();
+  return RetrievalRecall{recall_of(ranks->image_to_text), recall_of(ranks->text_to_image)};
 }
 
 // ---- Binary classification

@@ -107,6 +107,18 @@ struct RetrievalRecall {
   RecallAtK text_to_image;  // per text: is its image among the top K images?
 };
 
+// Each query's rank (0 = first) of its best correct item, the rank the recalls below count:
+// image→text from `image_to_text` (per image, its best-ranked text; -1 for an image without
+// texts, which is not a query), text→image from `text_to_image` (per text, its image's rank).
+struct QueryRanks {
+  std::vector<int64_t> image_to_text;
+  std::vector<int64_t> text_to_image;
+};
+Result<QueryRanks> query_ranks(const ScoreMatrix& image_to_text, const ScoreMatrix& text_to_image,
+                               const std::vector<int64_t>& text_image);
+// The fraction of queries (ranks ≥ 0) with rank < 1, 5, 10.
+RecallAtK recall_of(const std::vector<int64_t>& ranks);
+
 // R@1/5/10 both ways, as BLIP's evaluation computes them. `text_image[t]` is the image (row) of
 // text (column) t; an image may have several texts. Rank of a query: the best position of a
 // correct item in the scores sorted descending; a tie is resolved by index (a stable sort), never
@@ -130,6 +142,24 @@ struct ImageTextIndex {
   int64_t image = 0;
   int64_t text = 0;
 };
+// The two-step score of a re-ranked pair (the only place it is defined).
+inline double reranked_score(double itm, double itc) { return itm + itc; }
+
+// Indices of the k highest of n scores, best first, ties by the lower index: the candidates
+// rerank_top_k re-scores.
+std::vector<int64_t> top_k(int64_t n, int k, const std::function<double(int64_t)>& score);
+
+// One query's re-ranked candidate (an image of a text query, or a text of an image query).
+struct Candidate {
+  int64_t index = 0;  // the row (image) or column (text) in the score matrix
+  double itc = 0;
+  double itm = 0;
+  double score = 0;   // reranked_score(itm, itc)
+};
+// Sets each score and sorts best first, ties by index: the order rerank_top_k's matrices rank a
+// query's candidates in (every other item scores -100, after them).
+std::vector<Candidate> rerank_candidates(std::vector<Candidate> candidates);
+
 using PairScorer = std::function<Result<std::vector<double>>(const std::vector<ImageTextIndex>&)>;
 Result<RerankedScores> rerank_top_k(const ScoreMatrix& itc, int k, const PairScorer& itm);
 

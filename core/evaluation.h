@@ -133,11 +133,48 @@ Result<std::vector<LabelledImage>> project_labelled_images(
     db::Project& project, const std::string& split, const std::string& image_root,
     const std::vector<db::CaptionSource>& sources);
 
+// The same, with the ids of the images and captions (for views that open a pair): `ids[i]` is
+// data[i]'s image id and `caption_ids[i][j]` the id of data[i].captions[j].
+struct LabelledProjectImages {
+  std::vector<LabelledImage> data;
+  std::vector<int64_t> image_ids;
+  std::vector<std::string> image_paths;  // as stored
+  std::vector<std::vector<int64_t>> caption_ids;
+};
+Result<LabelledProjectImages> project_labelled_images_with_ids(
+    db::Project& project, const std::string& split, const std::string& image_root,
+    const std::vector<db::CaptionSource>& sources);
+
 struct EvalRunOptions {
   int batch_size = 16;  // images per model call
   // Called after each batch with (done, total) in the evaluation's unit; may be empty.
   std::function<void(int64_t done, int64_t total)> progress;
+  // Polled after each batch; true stops the evaluation with kCancelled. May be empty.
+  std::function<bool()> cancelled;
 };
+
+// ---- Embeddings, as the retrieval evaluation and the explorer's index compute them -----------
+
+// ITC embeddings of `images`, batch_size per model call, and of `texts`, 16 × batch_size per call
+// (texts are cheap next to images). `after_batch(done)` is called after each call; returning false
+// stops with kCancelled. A model answer of the wrong length is kInvalid.
+using BatchCallback = std::function<bool(int64_t done)>;
+Result<std::vector<std::vector<float>>> embed_images(const EvalModel& model,
+                                                     const std::vector<std::string>& images,
+                                                     int batch_size,
+                                                     const BatchCallback& after_batch = {});
+Result<std::vector<std::vector<float>>> embed_texts(const EvalModel& model,
+                                                    const std::vector<std::string>& texts,
+                                                    int batch_size,
+                                                    const BatchCallback& after_batch = {});
+
+// ITM of (image, text) index pairs through model.match, at most batch_size distinct images per
+// call (pairs sorted by image share a call): how the re-ranking scores its candidates, in the
+// evaluation and in the explorer. `after_batch(scored)` as above. `images` and `texts` must
+// outlive the scorer.
+eval::PairScorer match_scorer(const EvalModel& model, const std::vector<std::string>& images,
+                              const std::vector<std::string>& texts, int batch_size,
+                              BatchCallback after_batch = {});
 
 // ---- Retrieval
 // -----------------------------------------------------------------------------------
@@ -151,8 +188,27 @@ struct RetrievalEvaluation {
   eval::RetrievalRecall itc_itm;
 };
 
+// The scores R@K is computed from: ITC of every image and text, and the ITC→ITM re-ranked
+// matrices (core/eval_metrics.h), with the image of each text.
+struct RetrievalScores {
+  std::vector<int64_t> text_image;
+  eval::ScoreMatrix itc;
+  eval::RerankedScores reranked;
+};
+// From embeddings already computed (`images`, `texts` name the files and captions ITM needs).
+Result<RetrievalScores> score_retrieval(const EvalModel& model,
+                                        const std::vector<std::string>& images,
+                                        const std::vector<std::string>& texts,
+                                        const std::vector<int64_t>& text_image,
+                                        const std::vector<std::vector<float>>& image_embeddings,
+                                        const std::vector<std::vector<float>>& text_embeddings,
+                                        int k, const EvalRunOptions& options = {});
+// R@1/5/10 of the scores (ITC alone and re-ranked).
+Result<RetrievalEvaluation> summarize_retrieval(const RetrievalScores& scores, int k);
+
 // ITC similarities of every image and text, R@1/5/10 both ways with ITC alone and with the top k
-// re-ranked by ITM (BLIP's COCO setting: k = 128).
+// re-ranked by ITM (BLIP's COCO setting: k = 128): embed_images/embed_texts, score_retrieval,
+// summarize_retrieval.
 Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
                                                const std::vector<LabelledImage>& data, int k,
                                                const EvalRunOptions& options = {});

@@ -76,7 +76,7 @@ Result<std::vector<LabelledImage>> read_labelled_images(const std::string& path)
   return out;
 }
 
-Result<std::vector<LabelledImage>> project_labelled_images(
+Result<LabelledProjectImages> project_labelled_images_with_ids(
     db::Project& project, const std::string& split, const std::string& image_root,
     const std::vector<db::CaptionSource>& sources) {
   ImageLocator locator;
@@ -88,7 +88,7 @@ Result<std::vector<LabelledImage>> project_labelled_images(
   db::PairFilter filter;
   filter.split = split;
   filter.sources = sources;
-  std::vector<LabelledImage> out;
+  LabelledProjectImages out;
   int64_t last_image = -1;
   Status s = project.for_each_pair(filter, [&](const db::PairRow& row) {
     if (row.image_id != last_image) {
@@ -98,17 +98,29 @@ Result<std::vector<LabelledImage>> project_labelled_images(
         if (!file) return file.status();
         path = file.value();
       }
-      out.push_back({path, {}});
+      out.data.push_back({path, {}});
+      out.image_ids.push_back(row.image_id);
+      out.image_paths.push_back(row.image.path);
+      out.caption_ids.emplace_back();
       last_image = row.image_id;
     }
-    out.back().captions.push_back(row.caption.text);
+    out.data.back().captions.push_back(row.caption.text);
+    out.caption_ids.back().push_back(row.caption_id);
     return Status::ok();
   });
   if (!s) return s;
-  if (out.empty()) {
+  if (out.data.empty()) {
     return Status::invalid(project.path() + ": no captioned image in split \"" + split + "\"");
   }
   return out;
+}
+
+Result<std::vector<LabelledImage>> project_labelled_images(
+    db::Project& project, const std::string& split, const std::string& image_root,
+    const std::vector<db::CaptionSource>& sources) {
+  auto labelled = project_labelled_images_with_ids(project, split, image_root, sources);
+  if (!labelled) return labelled.status();
+  return std::move(labelled->data);
 }
 
 Result<std::vector<VqaQuestion>> read_vqa_questions(const std::string& path) {
@@ -143,49 +155,54 @@ Result<std::vector<VqaQuestion>> read_vqa_questions(const std::string& path) {
 // ---- Retrieval
 // -----------------------------------------------------------------------------------
 
-Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
-                                               const std::vector<LabelledImage>& data, int k,
-                                               const EvalRunOptions& options) {
-  if (k < 1) return Status::invalid("retrieval: k must be at least 1");
-  std::vector<std::string> images, texts;
-  std::vector<int64_t> text_image;
-  for (const auto& item : data) {
-    for (const auto& c : item.captions) {
-      texts.push_back(c);
-      text_image.push_back(static_cast<int64_t>(images.size()));
-    }
-    images.push_back(item.image);
-  }
-  if (texts.empty()) return Status::invalid("retrieval: no caption to retrieve");
-  const int batch = batch_of(options);
-  const auto n_images = static_cast<int64_t>(images.size());
-  std::vector<std::vector<float>> image_emb;
-  for (size_t b = 0; b < images.size(); b += static_cast<size_t>(batch)) {
-    std::vector<std::string> chunk(
-        images.begin() + static_cast<std::ptrdiff_t>(b),
-        images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), b + batch)));
-    auto emb = model.image_embeddings(chunk);
-    if (!emb) return emb.status();
-    for (auto& e : emb.value()) image_emb.push_back(std::move(e));
-    report(options, static_cast<int64_t>(image_emb.size()), n_images);
-  }
-  std::vector<std::vector<float>> text_emb;
-  const size_t text_batch = static_cast<size_t>(batch) * 16;  // texts are cheap next to images
-  for (size_t b = 0; b < texts.size(); b += text_batch) {
-    std::vector<std::string> chunk(
-        texts.begin() + static_cast<std::ptrdiff_t>(b),
-        texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + text_batch)));
-    auto emb = model.text_embeddings(chunk);
-    if (!emb) return emb.status();
-    for (auto& e : emb.value()) text_emb.push_back(std::move(e));
-  }
-  if (image_emb.size() != images.size() || text_emb.size() != texts.size()) {
-    return Status::invalid("retrieval: the model returned the wrong number of embeddings");
-  }
-  const eval::ScoreMatrix itc = eval::dot_products(image_emb, text_emb);
+namespace {
 
-  // ITM over the re-ranking's pairs, a batch of images at a time (pairs come sorted by image).
-  auto itm = [&](const std::vector<eval::ImageTextIndex>& pairs) -> Result<std::vector<double>> {
+// Embeddings of `items`, `batch` per model call.
+Result<std::vector<std::vector<float>>> embed(
+    const std::vector<std::string>& items, size_t batch, const BatchCallback& after_batch,
+    const std::function<Result<std::vector<std::vector<float>>>(const std::vector<std::string>&)>&
+        model_call) {
+  std::vector<std::vector<float>> out;
+  out.reserve(items.size());
+  for (size_t b = 0; b < items.size(); b += batch) {
+    std::vector<std::string> chunk(
+        items.begin() + static_cast<std::ptrdiff_t>(b),
+        items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), b + batch)));
+    auto emb = model_call(chunk);
+    if (!emb) return emb.status();
+    if (emb->size() != chunk.size())
+      return Status::invalid("retrieval: the model returned the wrong number of embeddings");
+    for (auto& e : emb.value()) out.push_back(std::move(e));
+    if (after_batch && !after_batch(static_cast<int64_t>(out.size())))
+      return Status::cancelled("retrieval: cancelled");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::vector<float>>> embed_images(const EvalModel& model,
+                                                     const std::vector<std::string>& images,
+                                                     int batch_size,
+                                                     const BatchCallback& after_batch) {
+  return embed(images, static_cast<size_t>(std::max(1, batch_size)), after_batch,
+               [&](const std::vector<std::string>& chunk) { return model.image_embeddings(chunk); });
+}
+
+Result<std::vector<std::vector<float>>> embed_texts(const EvalModel& model,
+                                                    const std::vector<std::string>& texts,
+                                                    int batch_size,
+                                                    const BatchCallback& after_batch) {
+  return embed(texts, static_cast<size_t>(std::max(1, batch_size)) * 16, after_batch,
+               [&](const std::vector<std::string>& chunk) { return model.text_embeddings(chunk); });
+}
+
+eval::PairScorer match_scorer(const EvalModel& model, const std::vector<std::string>& images,
+                              const std::vector<std::string>& texts, int batch_size,
+                              BatchCallback after_batch) {
+  const int batch = std::max(1, batch_size);
+  return [&model, &images, &texts, batch, after_batch = std::move(after_batch)](
+             const std::vector<eval::ImageTextIndex>& pairs) -> Result<std::vector<double>> {
     std::vector<double> scores;
     scores.reserve(pairs.size());
     for (size_t p = 0; p < pairs.size();) {
@@ -205,25 +222,88 @@ Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
       if (s->size() != chunk_pairs.size())
         return Status::invalid("retrieval: ITM returned the wrong number of scores");
       scores.insert(scores.end(), s->begin(), s->end());
-      report(options, n_images + static_cast<int64_t>(scores.size()),
-             n_images + static_cast<int64_t>(pairs.size()));
+      if (after_batch && !after_batch(static_cast<int64_t>(scores.size())))
+        return Status::cancelled("retrieval: cancelled");
     }
     return scores;
   };
-  auto reranked = eval::rerank_top_k(itc, k, itm);
+}
+
+Result<RetrievalScores> score_retrieval(const EvalModel& model,
+                                        const std::vector<std::string>& images,
+                                        const std::vector<std::string>& texts,
+                                        const std::vector<int64_t>& text_image,
+                                        const std::vector<std::vector<float>>& image_embeddings,
+                                        const std::vector<std::vector<float>>& text_embeddings,
+                                        int k, const EvalRunOptions& options) {
+  if (k < 1) return Status::invalid("retrieval: k must be at least 1");
+  if (image_embeddings.size() != images.size() || text_embeddings.size() != texts.size() ||
+      text_image.size() != texts.size()) {
+    return Status::invalid("retrieval: the embeddings do not match the images and texts");
+  }
+  RetrievalScores out;
+  out.text_image = text_image;
+  out.itc = eval::dot_products(image_embeddings, text_embeddings);
+  const auto n_images = static_cast<int64_t>(images.size());
+  int64_t total_pairs = 0;
+  auto itm = match_scorer(model, images, texts, batch_of(options), [&](int64_t scored) {
+    report(options, n_images + scored, n_images + total_pairs);
+    return !(options.cancelled && options.cancelled());
+  });
+  // The scorer sees every pair at once; the total is known when it is called.
+  auto counted = [&](const std::vector<eval::ImageTextIndex>& pairs) {
+    total_pairs = static_cast<int64_t>(pairs.size());
+    return itm(pairs);
+  };
+  auto reranked = eval::rerank_top_k(out.itc, k, counted);
   if (!reranked) return reranked.status();
+  out.reranked = std::move(reranked).value();
+  return out;
+}
+
+Result<RetrievalEvaluation> summarize_retrieval(const RetrievalScores& scores, int k) {
   RetrievalEvaluation e;
-  e.images = n_images;
-  e.texts = static_cast<int64_t>(texts.size());
+  e.images = scores.itc.rows;
+  e.texts = scores.itc.cols;
   e.k = k;
-  e.pairs_scored = reranked->pairs_scored;
-  auto itc_recall = eval::retrieval_recall(itc, text_image);
-  auto itm_recall = eval::reranked_recall(reranked.value(), text_image);
+  e.pairs_scored = scores.reranked.pairs_scored;
+  auto itc_recall = eval::retrieval_recall(scores.itc, scores.text_image);
+  auto itm_recall = eval::reranked_recall(scores.reranked, scores.text_image);
   if (!itc_recall) return itc_recall.status();
   if (!itm_recall) return itm_recall.status();
   e.itc = itc_recall.value();
   e.itc_itm = itm_recall.value();
   return e;
+}
+
+Result<RetrievalEvaluation> evaluate_retrieval(const EvalModel& model,
+                                               const std::vector<LabelledImage>& data, int k,
+                                               const EvalRunOptions& options) {
+  if (k < 1) return Status::invalid("retrieval: k must be at least 1");
+  std::vector<std::string> images, texts;
+  std::vector<int64_t> text_image;
+  for (const auto& item : data) {
+    for (const auto& c : item.captions) {
+      texts.push_back(c);
+      text_image.push_back(static_cast<int64_t>(images.size()));
+    }
+    images.push_back(item.image);
+  }
+  if (texts.empty()) return Status::invalid("retrieval: no caption to retrieve");
+  const int batch = batch_of(options);
+  const auto n_images = static_cast<int64_t>(images.size());
+  auto not_cancelled = [&] { return !(options.cancelled && options.cancelled()); };
+  auto image_emb = embed_images(model, images, batch, [&](int64_t done) {
+    report(options, done, n_images);
+    return not_cancelled();
+  });
+  if (!image_emb) return image_emb.status();
+  auto text_emb = embed_texts(model, texts, batch, [&](int64_t) { return not_cancelled(); });
+  if (!text_emb) return text_emb.status();
+  auto scores = score_retrieval(model, images, texts, text_image, image_emb.value(),
+                                text_emb.value(), k, options);
+  if (!scores) return scores.status();
+  return summarize_retrieval(scores.value(), k);
 }
 
 // ---- Captioning

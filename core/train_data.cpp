@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/image_locator.h"
 #include "db/project.h"
 
 namespace capfilt::core {
@@ -106,10 +107,26 @@ Result<std::vector<TrainPair>> select_training_pairs(const TrainDataSelection& s
   }
   auto filter = to_filter(selection);
   if (!filter) return filter.status();
-  const fs::path root = selection.image_root.empty() ? fs::path(project->path()).parent_path()
-                                                     : fs::path(selection.image_root);
+  // Images are found under the dataset roots the imports recorded (as CapFilt and eval find them)
+  // unless the selection names a root; a file found under none keeps the first root's path, and
+  // the loader reports it as it skips it.
+  ImageLocator locator({selection.image_root});
+  if (selection.image_root.empty()) {
+    auto recorded = ImageLocator::for_project(*project);
+    if (!recorded) return recorded.status();
+    locator = std::move(recorded).value();
+  }
+  const fs::path fallback = locator.roots().empty() ? fs::path(project->path()).parent_path()
+                                                    : fs::path(locator.roots().front());
+  int64_t last_image = -1;
+  std::string last_file;
   Status s = project->for_each_pair(*filter, [&](const db::PairRow& row) {
-    pairs.push_back({(root / row.image.path).string(), row.caption.text, row.image_id, {}});
+    if (row.image_id != last_image) {  // rows come image by image: one lookup per image
+      auto found = locator.find(row.image.path);
+      last_file = found ? found.value() : (fallback / row.image.path).string();
+      last_image = row.image_id;
+    }
+    pairs.push_back({last_file, row.caption.text, row.image_id, {}});
     return Status::ok();
   });
   if (!s) return s;

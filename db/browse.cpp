@@ -24,7 +24,11 @@ namespace internal {
 
 const char* const kPairColumns =
     "c.id, c.image_id, i.path, i.width, i.height, i.byte_size, i.content_hash, i.split, c.text, "
-    "c.source, coalesce(c.model_id, 0), c.decision, c.decided_ms, s.itm, s.itc ";
+    "c.source, coalesce(c.model_id, 0), c.decision, c.decided_ms, s.itm, s.itc, "
+    // Who made the current decision: the newest log row not undone (two index lookups).
+    "(SELECT CASE d.origin WHEN 'auto' THEN 'auto' ELSE d.curator END FROM decisions d "
+    " WHERE d.caption_id = c.id AND NOT EXISTS "
+    " (SELECT 1 FROM decision_undos u WHERE u.decision_id = d.id) ORDER BY d.id DESC LIMIT 1) ";
 
 PairRow read_pair(const Stmt& stmt) {
   PairRow r;
@@ -43,6 +47,7 @@ PairRow read_pair(const Stmt& stmt) {
   r.decided_ms = stmt.i64(12);
   if (!stmt.is_null(13)) r.itm = stmt.f64(13);
   if (!stmt.is_null(14)) r.itc = stmt.f64(14);
+  if (!stmt.is_null(15)) r.decided_by = stmt.text(15);
   return r;
 }
 

@@ -115,6 +115,7 @@ struct PairRow {
   CaptionRecord caption;
   Decision decision = Decision::kUndecided;
   int64_t decided_ms = 0;    // time of the current decision; 0 when undecided
+  std::string decided_by;    // who made it: the curator's name, "auto" for CapFilt; empty when undecided
   std::optional<double> itm; // the score model's scores, when it has scored this caption
   std::optional<double> itc;
 };

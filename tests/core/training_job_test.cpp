@@ -139,7 +139,8 @@ TEST_F(TrainingJobTest, MetricsJobAndModelLandInTheProject) {
 
   TrainJobConfig c = tiny(TrainTask::kFilter, 3);
   c.data.annotation_files.clear();
-  c.data.image_root = (root_ / "data").string();
+  // No image_root: the images are found under the dataset root the import recorded (root_/data),
+  // not beside the project file (root_).
   c.data.sources = {"human"};
   c.data.split = "train";
   TrainJobContext ctx = context("job");

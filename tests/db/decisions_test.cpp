@@ -77,6 +77,24 @@ TEST_F(DecisionsTest, UndoReturnsToThePreviousDecision) {
   EXPECT_TRUE(project_->check().is_ok());
 }
 
+TEST_F(DecisionsTest, APairSaysWhoMadeItsCurrentDecision) {
+  EXPECT_EQ(project_->pair(1)->decided_by, "");
+  ASSERT_TRUE(decide(1, Decision::kKeep, "filter#2", DecisionOrigin::kAuto).is_ok());
+  EXPECT_EQ(project_->pair(1)->decided_by, "auto");
+  ASSERT_TRUE(decide(1, Decision::kDrop, "ann").is_ok());
+  ASSERT_TRUE(decide(2, Decision::kDrop, "bob").is_ok());
+  EXPECT_EQ(project_->pair(1)->decided_by, "ann");
+  EXPECT_EQ(project_->pair(2)->decided_by, "bob");
+  ASSERT_TRUE(project_->undo("ann", 1).is_ok());
+  EXPECT_EQ(project_->pair(1)->decided_by, "auto");  // the undone row no longer speaks
+  PageRequest request;
+  auto page = project_->page(request);
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_EQ(page->rows.size(), 3u);
+  EXPECT_EQ(page->rows[1].decided_by, "bob");  // pages carry it too
+  EXPECT_EQ(page->rows[2].decided_by, "");
+}
+
 TEST_F(DecisionsTest, UndoTouchesOnlyThatCuratorsDecisions) {
   ASSERT_TRUE(decide(1, Decision::kKeep, "ann").is_ok());
   ASSERT_TRUE(decide(2, Decision::kDrop, "bob").is_ok());

@@ -76,6 +76,7 @@ BrowseView::BrowseView(ProjectDocument* document, ThumbnailLoader* thumbnails, Q
   table_->setColumnWidth(PairTableModel::kItm, 64);
   table_->setColumnWidth(PairTableModel::kItc, 64);
   table_->setColumnWidth(PairTableModel::kDecision, 72);
+  table_->setColumnWidth(PairTableModel::kDecidedBy, 90);
   table_->setColumnWidth(PairTableModel::kDecided, 140);
   table_->setWordWrap(false);
   // The grid shares the model: the same pages, the thumbnails of column 0. Uniform item sizes keep

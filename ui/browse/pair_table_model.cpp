@@ -71,6 +71,7 @@ QVariant PairTableModel::data(const QModelIndex& index, int role) const {
     case kItm: return row->itm ? QString::number(*row->itm, 'f', 3) : QString();
     case kItc: return row->itc ? QString::number(*row->itc, 'f', 3) : QString();
     case kDecision: return QString::fromLatin1(db::to_string(row->decision));
+    case kDecidedBy: return QString::fromStdString(row->decided_by);
     case kDecided:
       return row->decided_ms ? QDateTime::fromMSecsSinceEpoch(row->decided_ms)
                                    .toString(QStringLiteral("yyyy-MM-dd HH:mm"))
@@ -89,6 +90,7 @@ QVariant PairTableModel::headerData(int section, Qt::Orientation orientation, in
     case kItm: return tr("ITM");
     case kItc: return tr("ITC");
     case kDecision: return tr("Decision");
+    case kDecidedBy: return tr("By");
     case kDecided: return tr("Decided");
   }
   return {};

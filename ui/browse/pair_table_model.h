@@ -26,7 +26,7 @@ class PairTableModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { kImage, kCaption, kSource, kItm, kItc, kDecision, kDecided, kColumnCount };
+  enum Column { kImage, kCaption, kSource, kItm, kItc, kDecision, kDecidedBy, kDecided, kColumnCount };
   static constexpr int kCaptionIdRole = Qt::UserRole + 1;
 
   PairTableModel(ProjectDocument* document, ThumbnailLoader* thumbnails, QObject* parent = nullptr);

@@ -27,6 +27,7 @@
 #include "ui/models/models_panel.h"
 #include "ui/review/review_actions.h"
 #include "ui/review/review_view.h"
+#include "ui/retrieval/retrieval_view.h"
 #include "ui/review/shortcut_dialog.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/studio_settings.h"
@@ -171,6 +172,10 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   tabs_->addTab(review_, tr("Review"));
   tabs_->addTab(browse_, tr("Browse"));
   tabs_->addTab(thresholds_, tr("Thresholds"));
+  RetrievalView::Options retrieval_options;
+  retrieval_options.vocab_path = options_.vocab_path;
+  retrieval_ = new RetrievalView(doc, small_images_.get(), retrieval_options, tabs_);
+  tabs_->addTab(retrieval_, tr("Retrieval"));
   jobs_ = new JobsPanel(doc, capfiltProgram(), tabs_);
   models_ = new ModelsPanel(doc, jobs_, tabs_);
   tabs_->addTab(jobs_, tr("Jobs"));
@@ -182,12 +187,14 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   });
   stack_->addWidget(tabs_);
   stack_->setCurrentWidget(tabs_);
-  connect(browse_, &BrowseView::reviewRequested, this, [this](qint64 caption, const QString& path) {
+  auto open_in_review = [this](qint64 caption, const QString& path) {
     if (review_->showCaption(caption, path)) {
       tabs_->setCurrentWidget(review_);
       review_->setFocus();
     }
-  });
+  };
+  connect(browse_, &BrowseView::reviewRequested, this, open_in_review);
+  connect(retrieval_, &RetrievalView::pairRequested, this, open_in_review);
   review_->setFocus();
 
   history_ = new QDockWidget(tr("Undo history"), this);
@@ -227,6 +234,7 @@ void MainWindow::closeProject() {
     browse_ = nullptr;
     review_ = nullptr;
     thresholds_ = nullptr;
+    retrieval_ = nullptr;
     jobs_ = nullptr;  // its jobs keep running; a later window reattaches to them
     models_ = nullptr;
   }

@@ -29,6 +29,7 @@ class DemoProjectRunner;
 class JobsPanel;
 class ModelsPanel;
 class ProjectDocument;
+class RetrievalView;
 class ReviewView;
 class StartPage;
 class StudioSettings;
@@ -48,6 +49,7 @@ class MainWindow : public QMainWindow {
     // The scorer of edited captions for the project's filter model (its checkpoint path); empty:
     // edited captions are not scored. app/ wires core::BlipEngine.
     std::function<CaptionScorer::ScoreFn(const std::string& model_path)> scorer_for_model;
+    QString vocab_path;  // the tokenizer's vocab.txt, for the views that load a model
   };
   MainWindow(StudioSettings* settings, const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -62,6 +64,7 @@ class MainWindow : public QMainWindow {
   ReviewView* review() const { return review_; }
   BrowseView* browse() const { return browse_; }
   ThresholdView* thresholds() const { return thresholds_; }
+  RetrievalView* retrieval() const { return retrieval_; }
   JobsPanel* jobs() const { return jobs_; }
   ModelsPanel* models() const { return models_; }
   StartPage* startPage() const { return start_; }
@@ -95,6 +98,7 @@ class MainWindow : public QMainWindow {
   BrowseView* browse_ = nullptr;
   ReviewView* review_ = nullptr;
   ThresholdView* thresholds_ = nullptr;
+  RetrievalView* retrieval_ = nullptr;
   JobsPanel* jobs_ = nullptr;
   ModelsPanel* models_ = nullptr;
   QDockWidget* history_ = nullptr;
