@@ -121,9 +121,11 @@ JobEntry& JobManager::entryForRow(const db::JobRecord& row) {
     if (e->job_id == row.id) return *e;
   const QString log = QString::fromStdString(row.log_path);
   const QString folder = log.isEmpty() ? QString() : QFileInfo(log).absolutePath();
-  // A job this studio started whose row appeared since.
+  // A job this studio started whose row appeared since: by its folder (train records its log
+  // there) or by its pid (capfilt records its pid, no log).
   for (auto& e : jobs_) {
-    if (e->job_id == 0 && !folder.isEmpty() && e->folder == folder) {
+    if (e->job_id == 0 && ((!folder.isEmpty() && e->folder == folder) ||
+                           (row.pid > 0 && e->pid == row.pid && e->live))) {
       e->job_id = row.id;
       return *e;
     }
@@ -193,7 +195,7 @@ Result<int> JobManager::launch(const JobRequest& request) {
   QStringList args = request.arguments;
   if (request.train) args << "--job-dir" << e.folder;
   jobs_.insert(jobs_.begin(), std::move(owned));
-  auto started = start(e, args, true);
+  auto started = start(e, args);
   if (!started) {
     jobs_.erase(jobs_.begin());
     return started.status();
@@ -202,7 +204,7 @@ Result<int> JobManager::launch(const JobRequest& request) {
   return e.key;
 }
 
-Result<int> JobManager::start(JobEntry& e, const QStringList& arguments, bool) {
+Result<int> JobManager::start(JobEntry& e, const QStringList& arguments) {
   int run = 1;
   while (QFileInfo::exists(QDir(e.folder).filePath(QStringLiteral("output-%1.jsonl").arg(run)))) ++run;
   DetachedLaunch l;
@@ -290,7 +292,7 @@ Result<int> JobManager::resume(int key) {
                             e->folder,                  QStringLiteral("--project"),
                             document_->path(),          QStringLiteral("--log-every"),
                             QStringLiteral("1")};
-  auto started = start(*e, args, false);
+  auto started = start(*e, args);
   if (started) Q_EMIT listChanged();
   return started;
 }
@@ -325,11 +327,17 @@ void JobManager::follow(JobEntry& e) {
 void JobManager::bindJobId(JobEntry& e, qint64 job_id) {
   if (e.job_id == job_id) return;
   // A row that reload() listed before this job's start line named it: one entry, not two.
-  jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(),
-                             [&](const auto& other) {
-                               return other.get() != &e && other->job_id == job_id && !other->live;
-                             }),
-              jobs_.end());
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (it->get() == &e || (*it)->job_id != job_id) {
+      ++it;
+      continue;
+    }
+    if (auto f = followers_.find((*it)->key); f != followers_.end()) {
+      f->second->deleteLater();  // the same process, followed twice: keep one
+      followers_.erase(f);
+    }
+    it = jobs_.erase(it);
+  }
   e.job_id = job_id;
   writeLaunchFile(e);
   if (e.request.kind == "capfilt") {

@@ -110,7 +110,7 @@ class JobManager : public QObject {
   void closeDeadRow(JobEntry& e);
   bool textJobSucceeded(const JobEntry& e) const;
   void registerImportedModel(const JobEntry& e);
-  Result<int> start(JobEntry& e, const QStringList& arguments, bool new_log);
+  Result<int> start(JobEntry& e, const QStringList& arguments);
   QString tail(const JobEntry& e, int lines) const;
 
   QPointer<ProjectDocument> document_;
