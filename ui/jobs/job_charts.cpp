@@ -99,7 +99,7 @@ void JobCharts::setSeries(const std::map<std::string, std::map<qint64, double>>&
 void JobCharts::clear() {
   for (Chart* c : {&losses_, &lr_, &throughput_}) {
     c->chart->removeAllSeries();
-    c->x->setRange(0, 1);
+    c->x->setRange(0, 10);  // whole steps: a 0..1 axis would label 0 0 0 0 1
     c->y->setRange(0, 1);
   }
   series_.clear();
