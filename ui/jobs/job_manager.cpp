@@ -155,6 +155,7 @@ void JobManager::reload() {
     e.created_ms = row.created_ms;
     e.started_ms = row.started_ms;
     e.finished_ms = row.finished_ms;
+    e.row_progress = row.progress;
     // The log is ahead of the row, and a job this manager saw end may have its closing write
     // still queued behind a busy project.
     if (e.live || e.followed) continue;

@@ -50,6 +50,7 @@ struct JobEntry {
   qint64 done = 0, total = 0;
   double rate = 0;
   double eta_s = -1;      // < 0: not known
+  double row_progress = 0;  // the row's [0, 1], for jobs whose log is not read (history)
   QString unit;
   // Every metric of the progress lines (loss terms, lr, pairs_per_s, ...): name -> step -> value.
   std::map<std::string, std::map<qint64, double>> series;

@@ -252,7 +252,9 @@ void JobsPanel::rebuildTable() {
     set(1, e.request.title)->setToolTip(e.folder);
     set(2, to_display(e.status))->setForeground(status_color(e.status));
     set(3, duration_text(duration_ms(e)));
-    set(4, e.total > 0 ? QStringLiteral("%1 %").arg(100 * e.done / e.total) : QString());
+    const int percent = e.total > 0 ? static_cast<int>(100 * e.done / e.total)
+                                    : static_cast<int>(100 * e.row_progress + 0.5);
+    set(4, e.total > 0 || e.row_progress > 0 ? QStringLiteral("%1 %").arg(percent) : QString());
     if (e.key == selected_) selected_row = row;
   }
   if (selected_row >= 0) table_->selectRow(selected_row);
