@@ -116,6 +116,26 @@ Status Project::update_model_metrics(int64_t model_id, const std::string& metric
   return expect_one_change(c, path_, "model", model_id);
 }
 
+Result<std::string> Project::setting(const std::string& key) {
+  auto values = read_all<std::string>(
+      *impl_->connection, "SELECT value FROM settings WHERE key = ?1",
+      [&](Stmt& s) { s.bind_text(1, key); }, [](const Stmt& s) { return s.text(0); },
+      "reading a setting");
+  if (!values) return values.status();
+  return values->empty() ? std::string() : values->front();
+}
+
+Status Project::set_setting(const std::string& key, const std::string& value) {
+  Connection& c = *impl_->connection;
+  auto stmt = c.prepare(value.empty() ? "DELETE FROM settings WHERE key = ?1"
+                                      : "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+                                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!stmt) return stmt.status();
+  stmt->bind_text(1, key);
+  if (!value.empty()) stmt->bind_text(2, value);
+  return c.run(stmt.value(), "storing the setting " + key);
+}
+
 namespace internal {
 
 Status upsert_score(Connection& c, const Score& score, const std::string& project_path) {

@@ -23,6 +23,10 @@
 
 namespace capfilt::db {
 
+// Settings keys: the id (as text) of the model the project uses as its captioner / filter.
+inline constexpr const char* kCaptionerSetting = "captioner_model_id";
+inline constexpr const char* kFilterSetting = "filter_model_id";
+
 // The schema version this build writes. A file with a newer version is refused, not modified.
 int schema_version();
 
@@ -146,6 +150,13 @@ class Project {
   Status add_job_metrics(int64_t job_id, const std::vector<JobMetric>& metrics);
   // Metrics of a job, by step; `name` empty = all names.
   Result<std::vector<JobMetric>> job_metrics(int64_t job_id, const std::string& name = {});
+
+  // ---- Settings ----
+
+  // Project-wide settings (key -> text), e.g. kCaptionerSetting. Empty text for a key never set.
+  Result<std::string> setting(const std::string& key);
+  // Sets (or, with empty `value`, removes) one key in one transaction.
+  Status set_setting(const std::string& key, const std::string& value);
 
   // ---- Maintenance ----
 

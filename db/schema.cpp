@@ -207,12 +207,21 @@ const char* const kImportRoot = R"sql(
 ALTER TABLE imports ADD COLUMN dataset_root TEXT NOT NULL DEFAULT '';
 )sql";
 
+// 9: project-wide settings the studio and the command line share (which model is the project's
+// captioner and which its filter), one text value per key.
+const char* const kSettings = R"sql(
+CREATE TABLE settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
                                                        kBrowseIndexes, kScoreSource, kSplitPathIndex,
-                                                       kBrowseCounters, kImportRoot};
+                                                       kBrowseCounters, kImportRoot,
+                                                       kSettings};
   return kMigrations;
 }
 

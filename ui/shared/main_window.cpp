@@ -21,6 +21,10 @@
 #include "ui/browse/browse_view.h"
 #include "ui/data/export_dialog.h"
 #include "ui/data/import_dialog.h"
+#include "ui/jobs/job_form.h"
+#include "ui/jobs/jobs_panel.h"
+#include "ui/models/model_choice.h"
+#include "ui/models/models_panel.h"
 #include "ui/review/review_actions.h"
 #include "ui/review/review_view.h"
 #include "ui/retrieval/retrieval_view.h"
@@ -144,13 +148,12 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   large_images_ = std::make_unique<ThumbnailLoader>(thumbnail_cache_.get(), 512, resolve);
 
   if (options_.scorer_for_model) {
-    // The newest filter the project knows (else its newest model).
+    // The project's filter (chosen in the Models tab, else its newest), else its newest model.
     const db::ModelRecord* filter = nullptr;
     auto models = document_->project().models();
-    if (models) {
-      for (const auto& m : *models) {
-        if (!filter || m.task == "filter" || filter->task != "filter") filter = &m;
-      }
+    if (models && !models->empty()) {
+      filter = model_with_id(*models, chosen_filter(document_->project()));
+      if (!filter) filter = &models->back();
     }
     if (filter) {
       scorer_ = std::make_unique<CaptionScorer>(
@@ -173,6 +176,15 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   retrieval_options.vocab_path = options_.vocab_path;
   retrieval_ = new RetrievalView(doc, small_images_.get(), retrieval_options, tabs_);
   tabs_->addTab(retrieval_, tr("Retrieval"));
+  jobs_ = new JobsPanel(doc, capfiltProgram(), tabs_);
+  models_ = new ModelsPanel(doc, jobs_, tabs_);
+  tabs_->addTab(jobs_, tr("Jobs"));
+  tabs_->addTab(models_, tr("Models"));
+  connect(models_, &ModelsPanel::evaluateRequested, this, [this](qint64 model_id) {
+    jobs_->form()->prepareEvaluation(model_id);
+    jobs_->showForm();
+    tabs_->setCurrentWidget(jobs_);
+  });
   stack_->addWidget(tabs_);
   stack_->setCurrentWidget(tabs_);
   auto open_in_review = [this](qint64 caption, const QString& path) {
@@ -223,6 +235,8 @@ void MainWindow::closeProject() {
     review_ = nullptr;
     thresholds_ = nullptr;
     retrieval_ = nullptr;
+    jobs_ = nullptr;  // its jobs keep running; a later window reattaches to them
+    models_ = nullptr;
   }
   scorer_.reset();
   small_images_.reset();
@@ -239,11 +253,15 @@ void MainWindow::openDemo() {
   if (folder.isEmpty()) folder = QDir::home().filePath(".local/share/capfilt-studio/demo");
   // The child always runs: it returns at once when the project is complete, and finishes an
   // interrupted build (models, import, CapFilt) otherwise.
-  QString program = options_.capfilt_program;
-  if (program.isEmpty()) program = QDir(QCoreApplication::applicationDirPath()).filePath("capfilt");
+  const QString program = capfiltProgram();
   stack_->setCurrentWidget(start_);
   start_->showDemoProgress(0, 0, tr("Building the demo project in %1 …").arg(folder));
   demo_runner_->start(program, folder);
+}
+
+QString MainWindow::capfiltProgram() const {
+  if (!options_.capfilt_program.isEmpty()) return options_.capfilt_program;
+  return QDir(QCoreApplication::applicationDirPath()).filePath("capfilt");
 }
 
 void MainWindow::newProject() {

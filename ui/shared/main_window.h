@@ -1,6 +1,6 @@
 #pragma once
-// The studio's window: the start page until a project is open, then Browse, Review and Thresholds
-// tabs over one ProjectDocument, the undo history in a dock, and a status bar with the counts per
+// The studio's window: the start page until a project is open, then Browse, Review, Thresholds,
+// Jobs and Models tabs over one ProjectDocument, the undo history in a dock, and a status bar with the counts per
 // decision and, while another process holds the project's write lock, a retrying message.
 //
 // Owns the document, the thumbnail caches and the views; `settings` is not owned.
@@ -26,6 +26,8 @@ namespace capfilt::ui {
 
 class BrowseView;
 class DemoProjectRunner;
+class JobsPanel;
+class ModelsPanel;
 class ProjectDocument;
 class RetrievalView;
 class ReviewView;
@@ -63,6 +65,8 @@ class MainWindow : public QMainWindow {
   BrowseView* browse() const { return browse_; }
   ThresholdView* thresholds() const { return thresholds_; }
   RetrievalView* retrieval() const { return retrieval_; }
+  JobsPanel* jobs() const { return jobs_; }
+  ModelsPanel* models() const { return models_; }
   StartPage* startPage() const { return start_; }
   QTabWidget* tabs() const { return tabs_; }
   QString statusText() const;
@@ -72,6 +76,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
+  QString capfiltProgram() const;
   void newProject();
   void chooseProject();
   void askCurator();
@@ -94,6 +99,8 @@ class MainWindow : public QMainWindow {
   ReviewView* review_ = nullptr;
   ThresholdView* thresholds_ = nullptr;
   RetrievalView* retrieval_ = nullptr;
+  JobsPanel* jobs_ = nullptr;
+  ModelsPanel* models_ = nullptr;
   QDockWidget* history_ = nullptr;
   QAction* undo_ = nullptr;
   QAction* redo_ = nullptr;

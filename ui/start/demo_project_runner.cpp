@@ -24,7 +24,7 @@ DemoProjectRunner::~DemoProjectRunner() {
 
 void DemoProjectRunner::start(const QString& program, const QString& folder) {
   folder_ = folder;
-  buffer_.clear();
+  reader_.clear();
   finished_status_.clear();
   finished_text_.clear();
   reported_path_.clear();
@@ -50,21 +50,15 @@ QString DemoProjectRunner::projectIn(const QString& folder, const QString& repor
 }
 
 void DemoProjectRunner::readLines() {
-  buffer_ += process_.readAllStandardOutput();
-  int newline;
-  while ((newline = buffer_.indexOf('\n')) >= 0) {
-    const std::string line = buffer_.left(newline).trimmed().toStdString();
-    buffer_.remove(0, newline + 1);
-    if (line.empty()) continue;
-    auto event = core::parse_progress_line(line);
-    if (!event) continue;  // not a progress line (a stray print); the stream stays usable
-    const core::ProgressEvent& e = *event;
+  for (const ProgressLine& line : reader_.feed(process_.readAllStandardOutput())) {
+    if (!line.event) continue;  // not a progress line (a stray print); the stream stays usable
+    const core::ProgressEvent& e = *line.event;
     switch (e.kind) {
       case core::ProgressEventKind::kStart:
         Q_EMIT progress(0, e.total, tr("%1 started").arg(QString::fromStdString(e.job_kind)));
         break;
       case core::ProgressEventKind::kProgress:
-        Q_EMIT progress(e.done, e.total, QString::fromStdString(core::to_human_line(e)).trimmed());
+        Q_EMIT progress(e.done, e.total, line.text);
         break;
       case core::ProgressEventKind::kMessage:
         if (e.level == "error") last_error_text_ = QString::fromStdString(e.text);

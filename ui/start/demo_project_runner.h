@@ -8,6 +8,8 @@
 #include <QProcess>
 #include <QString>
 
+#include "ui/shared/progress_line_reader.h"
+
 namespace capfilt::ui {
 
 class DemoProjectRunner : public QObject {
@@ -36,7 +38,7 @@ class DemoProjectRunner : public QObject {
 
   QProcess process_;
   QString folder_;
-  QByteArray buffer_;
+  ProgressLineReader reader_;
   QString finished_status_;
   QString finished_text_;
   QString reported_path_;
