@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   QString vocab = QDir(QApplication::applicationDirPath())
                       .filePath("../share/capfilt/bert-base-uncased/vocab.txt");
   if (!QFileInfo::exists(vocab)) vocab = CAPFILT_SOURCE_RESOURCES_DIR "/bert-base-uncased/vocab.txt";
+  options.vocab_path = vocab;
   options.scorer_for_model = [vocab = vocab.toStdString()](const std::string& model_path) {
     return capfilt::app::engine_scorer(model_path, vocab);
   };

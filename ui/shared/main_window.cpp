@@ -20,10 +20,12 @@
 #include "core/thumbnails.h"
 #include "ui/browse/browse_view.h"
 #include "ui/data/export_dialog.h"
+#include "ui/demo/demo_view.h"
 #include "ui/data/import_dialog.h"
 #include "ui/review/review_actions.h"
 #include "ui/review/review_view.h"
 #include "ui/review/shortcut_dialog.h"
+#include "ui/shared/engine_cache.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/studio_settings.h"
 #include "ui/shared/thumbnail_loader.h"
@@ -36,6 +38,9 @@ namespace capfilt::ui {
 MainWindow::MainWindow(StudioSettings* settings, const Options& options, QWidget* parent)
     : QMainWindow(parent), settings_(settings), options_(options) {
   thumbnail_cache_ = std::make_unique<core::ThumbnailCache>(options_.thumbnail_dir.toStdString());
+  engines_ = std::make_unique<EngineCache>(EngineCache::engineOpener(options_.vocab_path));
+  if (options_.demo_dir.isEmpty())
+    options_.demo_dir = QDir::home().filePath(".local/share/capfilt-studio/demo");
   stack_ = new QStackedWidget(this);
   setCentralWidget(stack_);
   start_ = new StartPage(settings_, stack_);
@@ -168,6 +173,8 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   tabs_->addTab(review_, tr("Review"));
   tabs_->addTab(browse_, tr("Browse"));
   tabs_->addTab(thresholds_, tr("Thresholds"));
+  demo_ = new DemoView(engines_.get(), doc, QDir(options_.demo_dir).filePath("models"), tabs_);
+  tabs_->addTab(demo_, tr("Caption && VQA"));
   stack_->addWidget(tabs_);
   stack_->setCurrentWidget(tabs_);
   connect(browse_, &BrowseView::reviewRequested, this, [this](qint64 caption, const QString& path) {
@@ -215,6 +222,7 @@ void MainWindow::closeProject() {
     browse_ = nullptr;
     review_ = nullptr;
     thresholds_ = nullptr;
+    demo_ = nullptr;
   }
   scorer_.reset();
   small_images_.reset();
@@ -227,8 +235,7 @@ void MainWindow::closeProject() {
 }
 
 void MainWindow::openDemo() {
-  QString folder = options_.demo_dir;
-  if (folder.isEmpty()) folder = QDir::home().filePath(".local/share/capfilt-studio/demo");
+  const QString folder = options_.demo_dir;
   // The child always runs: it returns at once when the project is complete, and finishes an
   // interrupted build (models, import, CapFilt) otherwise.
   QString program = options_.capfilt_program;
@@ -330,7 +337,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
     stack_->setCurrentWidget(tabs_);
     for (int k = 0; k < tabs_->count(); ++k) {
       tabs_->setCurrentIndex(k);
-      save(this, tabs_->tabText(k).toLower());
+      const QString name = tabs_->widget(k)->objectName();
+      save(this, name.isEmpty() ? tabs_->tabText(k).toLower() : name);
     }
     tabs_->setCurrentWidget(browse_);
     browse_->setGridMode(true);

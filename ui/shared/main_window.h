@@ -26,6 +26,8 @@ namespace capfilt::ui {
 
 class BrowseView;
 class DemoProjectRunner;
+class DemoView;
+class EngineCache;
 class ProjectDocument;
 class ReviewView;
 class StartPage;
@@ -46,6 +48,7 @@ class MainWindow : public QMainWindow {
     // The scorer of edited captions for the project's filter model (its checkpoint path); empty:
     // edited captions are not scored. app/ wires core::BlipEngine.
     std::function<CaptionScorer::ScoreFn(const std::string& model_path)> scorer_for_model;
+    QString vocab_path;  // vocab.txt of the models the views open (Caption & VQA); app/ sets it
   };
   MainWindow(StudioSettings* settings, const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -60,6 +63,8 @@ class MainWindow : public QMainWindow {
   ReviewView* review() const { return review_; }
   BrowseView* browse() const { return browse_; }
   ThresholdView* thresholds() const { return thresholds_; }
+  DemoView* demo() const { return demo_; }
+  EngineCache* engines() const { return engines_.get(); }
   StartPage* startPage() const { return start_; }
   QTabWidget* tabs() const { return tabs_; }
   QString statusText() const;
@@ -84,12 +89,14 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<ThumbnailLoader> small_images_;
   std::unique_ptr<ThumbnailLoader> large_images_;
   std::unique_ptr<CaptionScorer> scorer_;
+  std::unique_ptr<EngineCache> engines_;  // the models the views run, shared by them
   QStackedWidget* stack_;
   StartPage* start_;
   QTabWidget* tabs_ = nullptr;
   BrowseView* browse_ = nullptr;
   ReviewView* review_ = nullptr;
   ThresholdView* thresholds_ = nullptr;
+  DemoView* demo_ = nullptr;
   QDockWidget* history_ = nullptr;
   QAction* undo_ = nullptr;
   QAction* redo_ = nullptr;
