@@ -170,8 +170,7 @@ void DemoView::updateState() {
     } else if (!engines_->error(path).isEmpty()) {
       parts << tr("the %1 could not be opened: %2").arg(name, engines_->error(path));
     } else if (auto engine = engines_->engine(path)) {
-      parts << tr("%1: %2 on %3").arg(name, QString::fromStdString(engine->info().kind),
-                                      QString::fromStdString(engine->info().device));
+      parts << tr("%1 ready on %2").arg(name, QString::fromStdString(engine->info().device));
     }
   }
   if (!image_error_.isEmpty()) parts << image_error_;

@@ -28,6 +28,7 @@ MatchPanel::MatchPanel(QWidget* parent) : QWidget(parent) {
   words_->setToolTip(tr("The word whose Grad-CAM map is laid over the image"));
   layer_ = new QSpinBox(this);
   layer_->setRange(-1, 0);
+  layer_->setValue(-1);
   layer_->setSpecialValueText(tr("default"));
   layer_->setToolTip(tr("Cross-attention layer of the image-grounded encoder (from 0); default: "
                         "the 8th of 12, scaled to the model"));
