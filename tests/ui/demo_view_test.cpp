@@ -13,6 +13,10 @@
 
 #include <QElapsedTimer>
 #include <QLabel>
+#include <QMimeData>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QUrl>
 #include <QLineEdit>
 #include <QTableWidget>
 #include <QTimer>
@@ -224,6 +228,22 @@ TEST(DemoView, QuestionsAreAnsweredAndCandidatesRankedAsTheEngineRanksThem) {
     EXPECT_EQ(shown_answers[i].text, (*ranked)[i].text);
     EXPECT_DOUBLE_EQ(shown_answers[i].log_prob, (*ranked)[i].log_prob);
   }
+}
+
+TEST(DemoView, ADroppedImageFileIsOpened) {
+  EngineCache engines(EngineCache::engineOpener(kVocab));
+  DemoView view(&engines, nullptr, {});
+  QSignalSpy loaded(&view, &DemoView::imageLoaded);
+  QMimeData data;
+  data.setUrls({QUrl::fromLocalFile(kImage)});
+  QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(view.canvas(), &enter);
+  EXPECT_TRUE(enter.isAccepted());
+  QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(view.canvas(), &drop);
+  ASSERT_TRUE(test::wait_until([&] { return loaded.count() == 1; }, 10000));
+  EXPECT_EQ(view.imagePath(), kImage);
+  EXPECT_EQ(view.canvas()->image().size(), QSize(64, 48));
 }
 
 TEST(DemoView, AFileCoreCannotReadIsNamedInTheStatus) {
