@@ -18,7 +18,8 @@ torch::Tensor normal_tensor(const torch::Tensor& t) {
 
 int64_t default_gradcam_layer(int64_t layers) {
   if (layers <= 1) return 0;
-  const auto scaled = static_cast<int64_t>(std::lround(static_cast<double>(layers) * 8.0 / 12.0)) - 1;
+  const auto scaled =
+      static_cast<int64_t>(std::lround(static_cast<double>(layers) * 8.0 / 12.0)) - 1;
   return std::clamp<int64_t>(scaled, 0, layers - 2);
 }
 
@@ -30,7 +31,8 @@ GradCamMaps itm_gradcam(const BlipImpl& model, const torch::Tensor& image_embeds
   const int64_t patches = image_embeds.size(1) - 1;
   const auto grid = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(patches))));
   if (grid * grid != patches) {
-    throw ModelError("Grad-CAM: " + std::to_string(patches) + " image patches are not a square grid");
+    throw ModelError("Grad-CAM: " + std::to_string(patches) +
+                     " image patches are not a square grid");
   }
   if (layer < 0) layer = default_gradcam_layer(model.text_encoder->num_layers());
 

@@ -26,9 +26,9 @@ struct GradCamMaps {
 // reaches the ITM head, so every word's map would be zero there.
 int64_t default_gradcam_layer(int64_t layers);
 
-// image_embeds [B, 1 + patches, W] (ViT tokens, a square grid of patches); ids [B, L] with the first
-// token already chosen ([ENC] or [CLS], as for itm_logits); mask [B, L]. layer < 0: the default.
-// Throws ModelError for a model without ITM head or a layer it does not have.
+// image_embeds [B, 1 + patches, W] (ViT tokens, a square grid of patches); ids [B, L] with the
+// first token already chosen ([ENC] or [CLS], as for itm_logits); mask [B, L]. layer < 0: the
+// default. Throws ModelError for a model without ITM head or a layer it does not have.
 GradCamMaps itm_gradcam(const BlipImpl& model, const torch::Tensor& image_embeds,
                         const torch::Tensor& ids, const torch::Tensor& mask, int64_t layer = -1);
 

@@ -51,7 +51,8 @@ inline std::string write_vocab(const fs::path& dir) {
   for (int i = 0; i < 3000; ++i) {
     std::istringstream in(make_scene(rng, i).caption);
     for (std::string w; in >> w;) {
-      w.erase(std::remove_if(w.begin(), w.end(), [](char c) { return c == ',' || c == ':'; }), w.end());
+      w.erase(std::remove_if(w.begin(), w.end(), [](char c) { return c == ',' || c == ':'; }),
+              w.end());
       if (!w.empty()) words.insert(w);
     }
   }
@@ -82,7 +83,7 @@ inline model::BlipConfig filter_config(const model::Tokenizer& tok) {
 
 // Trains the filter and saves it under dir/filter; returns its folder.
 inline std::string train_filter(const fs::path& dir, const model::Tokenizer& tok, int steps,
-                         int save_every = 0) {
+                                int save_every = 0) {
   torch::manual_seed(5);
   model::Blip blip(filter_config(tok));
   model::PretrainOptions o;

@@ -1,7 +1,7 @@
-// Grad-CAM through the facade (BlipEngine::itm_gradcam) on demo scenes, with the small shapes filter
-// in tests/data/gradcam-shapes-filter (trained by the recipe in gradcam_shapes.h; the slow test
-// gradcam_shapes_slowtest retrains it and checks the same): the scenes' ground truth says where
-// each shape is, so where a word's map peaks can be checked over many scenes against chance.
+// Grad-CAM through the facade (BlipEngine::itm_gradcam) on demo scenes, with the small shapes
+// filter in tests/data/gradcam-shapes-filter (trained by the recipe in gradcam_shapes.h; the slow
+// test gradcam_shapes_slowtest retrains it and checks the same): the scenes' ground truth says
+// where each shape is, so where a word's map peaks can be checked over many scenes against chance.
 //
 // What holds for this filter (and, measured the same way, for the demo filter of
 // core/demo_models.h): a shape word's map is non-uniform and peaks on a shape, not the
@@ -9,12 +9,13 @@
 // by their words' presence and do not bind a word to its own shape, so that is printed, not
 // asserted.
 
+#include "gradcam_shapes.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "gradcam_shapes.h"
 #include "test_paths.h"
 
 namespace capfilt::core::gradcam_test {
@@ -43,9 +44,10 @@ TEST(GradCamShapes, OnTwoShapeScenesTheMapPeaksOnAShapeNotTheBackground) {
   auto engine = open_filter();
   ASSERT_TRUE(engine);
   const Evaluation e = evaluate(*engine, 2, 60, 2025);
-  std::printf("two shapes: peak on the named shape %d, on the other %d, of %d scenes "
-              "(chance for the named one %.2f); non-uniform %d\n",
-              e.on_named, e.on_other, e.tried, e.chance, e.nonuniform);
+  std::printf(
+      "two shapes: peak on the named shape %d, on the other %d, of %d scenes "
+      "(chance for the named one %.2f); non-uniform %d\n",
+      e.on_named, e.on_other, e.tried, e.chance, e.nonuniform);
   EXPECT_GE(e.on_named + e.on_other, 0.85 * e.tried);
   EXPECT_GE(e.nonuniform, 0.6 * e.tried);
 }
@@ -111,9 +113,10 @@ TEST(GradCamShapes, DISABLED_MeasureAnotherFilter) {
   ASSERT_TRUE(engine) << engine.status().message();
   for (int shapes : {1, 2}) {
     const Evaluation e = evaluate(**engine, shapes, 60, 2023 + shapes);
-    std::printf("%s, %d shape(s): peak on the named shape %d, on the other %d, of %d (chance %.2f); "
-                "non-uniform %d\n", model, shapes, e.on_named, e.on_other, e.tried, e.chance,
-                e.nonuniform);
+    std::printf(
+        "%s, %d shape(s): peak on the named shape %d, on the other %d, of %d (chance %.2f); "
+        "non-uniform %d\n",
+        model, shapes, e.on_named, e.on_other, e.tried, e.chance, e.nonuniform);
   }
 }
 

@@ -2,9 +2,9 @@
 // implies: non-negative, zero on padding, per row independent of the batch, and in the last layer
 // non-zero only for the first token (the only one whose attention reaches the ITM head there).
 
-#include <gtest/gtest.h>
-
 #include "model/gradcam.h"
+
+#include <gtest/gtest.h>
 
 namespace capfilt::model {
 namespace {
@@ -83,8 +83,9 @@ TEST(GradCamTest, MapsAreNonNegativeZeroOnPaddingAndPerRow) {
                                         in.mask.narrow(0, 0, 1), 1);
   EXPECT_LT((first.maps[0] - both.maps[0]).abs().max().item<double>(), 1e-6);
   torch::NoGradGuard no_grad;
-  EXPECT_LT((both.itm_logits - model->itm_logits(in.images, in.ids, in.mask)).abs().max().item<double>(),
-            1e-5);
+  EXPECT_LT(
+      (both.itm_logits - model->itm_logits(in.images, in.ids, in.mask)).abs().max().item<double>(),
+      1e-5);
 }
 
 TEST(GradCamTest, InTheLastLayerOnlyTheFirstTokenHasAMap) {

@@ -12,6 +12,7 @@
 #include <QTest>
 #include <QTextStream>
 
+#include "test_paths.h"
 #include "ui/demo/ask_panel.h"
 #include "ui/demo/caption_panel.h"
 #include "ui/demo/demo_view.h"
@@ -21,7 +22,6 @@
 #include "ui/shared/main_window.h"
 #include "ui/shared/model_selector.h"
 #include "ui/shared/studio_settings.h"
-#include "test_paths.h"
 
 namespace {
 

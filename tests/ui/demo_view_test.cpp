@@ -3,33 +3,32 @@
 // a typed caption is scored and gets a Grad-CAM with a word picker; questions are answered and
 // candidates ranked as the engine ranks them; models open and inference runs off the GUI thread.
 
+#include "ui/demo/demo_view.h"
+
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QTemporaryDir>
-
-#include <QElapsedTimer>
-#include <QLabel>
-#include <QMimeData>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QUrl>
-#include <QLineEdit>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTimer>
-
+#include <QUrl>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <thread>
 
-#include "ui_test_support.h"
+#include "demo_project.h"
 #include "ui/demo/ask_panel.h"
 #include "ui/demo/caption_panel.h"
-#include "ui/demo/demo_view.h"
 #include "ui/demo/demo_worker.h"
 #include "ui/demo/heat_map.h"
 #include "ui/demo/image_canvas.h"
@@ -38,7 +37,7 @@
 #include "ui/shared/engine_cache.h"
 #include "ui/shared/model_selector.h"
 #include "ui/shared/project_document.h"
-#include "demo_project.h"
+#include "ui_test_support.h"
 
 namespace capfilt::ui {
 namespace {
@@ -58,29 +57,38 @@ struct Fixture {
     view.captioner()->addOpenedModel(kParity + "/" + captioner);
     view.scorer()->addOpenedModel(kParity + "/" + scorer);
     view.openImage(kImage);
-    return test::wait_until([&] {
-      return engines.engine(kParity + "/" + captioner) && engines.engine(kParity + "/" + scorer) &&
-             view.imagePath() == kImage && !view.worker()->busy();
-    }, 20000);
+    return test::wait_until(
+        [&] {
+          return engines.engine(kParity + "/" + captioner) &&
+                 engines.engine(kParity + "/" + scorer) && view.imagePath() == kImage &&
+                 !view.worker()->busy();
+        },
+        20000);
   }
 };
 
 // `capfilt caption` with the options as flags; its lines "text\t(log p X)".
 std::vector<std::pair<std::string, double>> cli_captions(const core::CaptionOptions& o) {
   QProcess cli;
-  QStringList args = {"--threads", "1", "caption", kImage, "--model", kParity + "/caption",
-                      "--vocab", kVocab, "--method", core::to_string(o.method),
-                      "--beams", QString::number(o.num_beams), "--samples",
-                      QString::number(o.num_captions), "--max-length", QString::number(o.max_length),
-                      "--min-length", QString::number(o.min_length), "--top-p",
-                      QString::number(o.top_p, 'g', 9), "--temperature",
-                      QString::number(o.temperature, 'g', 9), "--seed", QString::number(o.seed),
-                      "--prompt", QString::fromStdString(o.prompt)};
+  QStringList args = {"--threads",     "1",
+                      "caption",       kImage,
+                      "--model",       kParity + "/caption",
+                      "--vocab",       kVocab,
+                      "--method",      core::to_string(o.method),
+                      "--beams",       QString::number(o.num_beams),
+                      "--samples",     QString::number(o.num_captions),
+                      "--max-length",  QString::number(o.max_length),
+                      "--min-length",  QString::number(o.min_length),
+                      "--top-p",       QString::number(o.top_p, 'g', 9),
+                      "--temperature", QString::number(o.temperature, 'g', 9),
+                      "--seed",        QString::number(o.seed),
+                      "--prompt",      QString::fromStdString(o.prompt)};
   cli.start(CAPFILT_CLI, args);
   EXPECT_TRUE(cli.waitForFinished(60000));
   EXPECT_EQ(cli.exitCode(), 0) << cli.readAllStandardError().toStdString();
   std::vector<std::pair<std::string, double>> lines;
-  for (const QString& line : QString::fromUtf8(cli.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts)) {
+  for (const QString& line :
+       QString::fromUtf8(cli.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts)) {
     const int tab = line.lastIndexOf('\t');
     const QString lp = line.mid(tab).remove("\t(log p ").remove(')');
     lines.emplace_back(line.left(tab).toStdString(), lp.toDouble());
@@ -125,7 +133,8 @@ TEST(DemoView, NucleusCaptionsEqualTheCommandLinesForTheSameSeed) {
   o.temperature = 1.5f;
   expect_same_as_cli(f, o);
   bool differ = false;
-  for (size_t i = 0; i < first.size(); ++i) differ |= first[i].text != f.view.captionPanel()->captions()[i].text;
+  for (size_t i = 0; i < first.size(); ++i)
+    differ |= first[i].text != f.view.captionPanel()->captions()[i].text;
   EXPECT_TRUE(differ);
 }
 
@@ -177,7 +186,8 @@ TEST(DemoView, ATypedCaptionIsScoredOnceSettledWithItsGradCam) {
   ASSERT_TRUE(match->selectWord("dogs"));
   EXPECT_EQ(match->selectedHeat(), cam->words[1].heat);
   EXPECT_NE(f.view.canvas()->overlay(), all);
-  EXPECT_EQ(f.view.canvas()->overlay(), heat_map_image(cam->words[1].heat, cam->grid_rows, cam->grid_cols));
+  EXPECT_EQ(f.view.canvas()->overlay(),
+            heat_map_image(cam->words[1].heat, cam->grid_rows, cam->grid_cols));
 
   // Editing keeps the picked word when it is still there.
   match->setText("two dogs");
@@ -219,8 +229,8 @@ TEST(DemoView, QuestionsAreAnsweredAndCandidatesRankedAsTheEngineRanksThem) {
   auto engine = f.engines.engine(kParity + "/vqa");
   auto images = engine->encode_files({kImage.toStdString()});
   ASSERT_TRUE(images);
-  const auto ranked =
-      engine->rank_answers(*images, 0, "what is the cat doing?", {"sitting", "playing", "two dogs"});
+  const auto ranked = engine->rank_answers(*images, 0, "what is the cat doing?",
+                                           {"sitting", "playing", "two dogs"});
   ASSERT_TRUE(ranked);
   const auto& shown_answers = f.view.askPanel()->answers();
   ASSERT_EQ(shown_answers.size(), 3u);
@@ -297,9 +307,11 @@ TEST(DemoView, ModelsOpenAndInferenceRunsOffTheGuiThread) {
   tick.start(5);
   QTest::qWait(100);
   EXPECT_GT(ticks, 5);
-  EXPECT_TRUE(view.statusText().contains("loading the captioner")) << view.statusText().toStdString();
+  EXPECT_TRUE(view.statusText().contains("loading the captioner"))
+      << view.statusText().toStdString();
   release = true;
-  ASSERT_TRUE(test::wait_until([&] { return engines.engine(kParity + "/caption") != nullptr; }, 20000));
+  ASSERT_TRUE(
+      test::wait_until([&] { return engines.engine(kParity + "/caption") != nullptr; }, 20000));
   ASSERT_TRUE(test::wait_until([&] { return view.imagePath() == kImage; }, 20000));
   QSignalSpy shown(&view, &DemoView::captionsShown);
   timer.restart();
@@ -317,11 +329,12 @@ TEST(ModelSelector, ListsDemoProjectAndOpenedModelsAndPrefersATask) {
     fs::create_directories(dir / "jobs" / part / "model");
     std::ofstream(dir / "jobs" / part / "model" / "model.safetensors") << "x";
   }
-  QJsonObject manifest{{"captioner", QString::fromStdString((dir / "jobs/captioner/model").string())},
-                       {"filter", QString::fromStdString((dir / "jobs/filter/model").string())},
-                       {"pretrained", QString::fromStdString((dir / "jobs/pretrain/model").string())},
-                       {"data", QString::fromStdString((dir / "data").string())},
-                       {"seconds", 1.0}};
+  QJsonObject manifest{
+      {"captioner", QString::fromStdString((dir / "jobs/captioner/model").string())},
+      {"filter", QString::fromStdString((dir / "jobs/filter/model").string())},
+      {"pretrained", QString::fromStdString((dir / "jobs/pretrain/model").string())},
+      {"data", QString::fromStdString((dir / "data").string())},
+      {"seconds", 1.0}};
   QFile file(QString::fromStdString((dir / "demo-models.json").string()));
   ASSERT_TRUE(file.open(QIODevice::WriteOnly));
   file.write(QJsonDocument(manifest).toJson());

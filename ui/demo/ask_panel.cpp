@@ -8,7 +8,6 @@
 #include <QRegularExpression>
 #include <QTableWidget>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 namespace capfilt::ui {
@@ -47,10 +46,18 @@ AskPanel::AskPanel(QWidget* parent) : QWidget(parent) {
   connect(candidates_, &QLineEdit::returnPressed, this, &AskPanel::askRequested);
 }
 
-QString AskPanel::question() const { return question_->text().trimmed(); }
-void AskPanel::setQuestion(const QString& question) { question_->setText(question); }
-void AskPanel::setCandidates(const QString& text) { candidates_->setText(text); }
-void AskPanel::setRunnable(bool runnable) { ask_->setEnabled(runnable); }
+QString AskPanel::question() const {
+  return question_->text().trimmed();
+}
+void AskPanel::setQuestion(const QString& question) {
+  question_->setText(question);
+}
+void AskPanel::setCandidates(const QString& text) {
+  candidates_->setText(text);
+}
+void AskPanel::setRunnable(bool runnable) {
+  ask_->setEnabled(runnable);
+}
 
 std::vector<std::string> AskPanel::candidates() const {
   std::vector<std::string> out;

@@ -10,13 +10,14 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 namespace capfilt::ui {
 namespace {
 
-QString score_text(double value) { return std::isnan(value) ? QStringLiteral("—") : QString::number(value, 'f', 3); }
+QString score_text(double value) {
+  return std::isnan(value) ? QStringLiteral("—") : QString::number(value, 'f', 3);
+}
 
 }  // namespace
 
@@ -51,7 +52,8 @@ CaptionPanel::CaptionPanel(QWidget* parent) : QWidget(parent) {
   table_ = new QTableWidget(0, 4, this);
   table_->setHorizontalHeaderLabels({tr("Caption"), tr("log p"), tr("ITM"), tr("ITC")});
   table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
-  for (int c = 1; c < 4; ++c) table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  for (int c = 1; c < 4; ++c)
+    table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   table_->verticalHeader()->hide();
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -86,7 +88,8 @@ CaptionPanel::CaptionPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(table_, 1);
 
   setOptions(core::beam_caption_defaults());
-  connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &CaptionPanel::updateEnabled);
+  connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          &CaptionPanel::updateEnabled);
   connect(run_, &QPushButton::clicked, this, &CaptionPanel::captionRequested);
   connect(prompt_, &QLineEdit::returnPressed, this, &CaptionPanel::captionRequested);
   connect(table_, &QTableWidget::cellClicked, this, [this](int row, int) {
@@ -130,7 +133,9 @@ void CaptionPanel::updateEnabled() {
   seed_->setEnabled(method == "nucleus");
 }
 
-void CaptionPanel::setRunnable(bool runnable) { run_->setEnabled(runnable); }
+void CaptionPanel::setRunnable(bool runnable) {
+  run_->setEnabled(runnable);
+}
 
 void CaptionPanel::showCaptions(const std::vector<CaptionRow>& rows) {
   rows_ = rows;

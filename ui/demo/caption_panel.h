@@ -5,7 +5,6 @@
 // DemoView runs the captioner and calls showCaptions.
 
 #include <QWidget>
-
 #include <vector>
 
 #include "core/blip_engine.h"

@@ -65,8 +65,8 @@ Result<core::GradCam> DemoSession::gradcam(const EnginePtr& scorer, const std::s
 }
 
 Result<std::vector<core::GeneratedText>> DemoSession::ask(
-    const EnginePtr& model, const std::string& question,
-    const std::vector<std::string>& candidates, const core::CaptionOptions& options) {
+    const EnginePtr& model, const std::string& question, const std::vector<std::string>& candidates,
+    const core::CaptionOptions& options) {
   auto images = encoded(model);
   if (!images) return images.status();
   if (candidates.empty()) return model->answer(**images, 0, question, options);

@@ -21,8 +21,8 @@ using EnginePtr = std::shared_ptr<const core::BlipEngine>;
 
 struct CaptionRow {
   std::string text;
-  double log_prob = 0;       // the captioner's log-probability of the generated tokens
-  double itm = std::nan(""); // the scorer's ITM / ITC; NaN without a scorer that can match
+  double log_prob = 0;        // the captioner's log-probability of the generated tokens
+  double itm = std::nan("");  // the scorer's ITM / ITC; NaN without a scorer that can match
   double itc = std::nan("");
 };
 

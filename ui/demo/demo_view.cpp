@@ -34,7 +34,9 @@ QImage to_qimage(const core::RgbImage& image) {
       .copy();
 }
 
-QString message_of(const Status& status) { return QString::fromStdString(status.message()); }
+QString message_of(const Status& status) {
+  return QString::fromStdString(status.message());
+}
 
 // The text encoder's depth from the model's configuration (0 when it is not there).
 int text_layers(const core::ModelInfo& info) {
@@ -156,7 +158,9 @@ EnginePtr DemoView::engineOf(const ModelSelector* selector) const {
   return engines_->engine(selector->currentPath());
 }
 
-QString DemoView::statusText() const { return status_->text(); }
+QString DemoView::statusText() const {
+  return status_->text();
+}
 
 void DemoView::updateState() {
   QStringList parts;
@@ -231,17 +235,17 @@ void DemoView::runCaptions() {
   const core::CaptionOptions options = caption_->options();
   const int generation = image_generation_;
   using Rows = Result<std::vector<CaptionRow>>;
-  worker_->run<Rows>(
-      [captioner, scorer, options](DemoSession& s) { return s.caption(captioner, scorer, options); },
-      [this, generation](const Rows& rows) {
-        if (generation != image_generation_) return;
-        if (rows) {
-          caption_->showCaptions(*rows);
-        } else {
-          caption_->showError(message_of(rows.status()));
-        }
-        Q_EMIT captionsShown();
-      });
+  worker_->run<Rows>([captioner, scorer,
+                      options](DemoSession& s) { return s.caption(captioner, scorer, options); },
+                     [this, generation](const Rows& rows) {
+                       if (generation != image_generation_) return;
+                       if (rows) {
+                         caption_->showCaptions(*rows);
+                       } else {
+                         caption_->showError(message_of(rows.status()));
+                       }
+                       Q_EMIT captionsShown();
+                     });
 }
 
 void DemoView::runMatch(const QString& text) {

@@ -11,7 +11,6 @@
 
 #include <QString>
 #include <QWidget>
-
 #include <memory>
 
 #include "ui/demo/demo_session.h"
@@ -57,7 +56,7 @@ class DemoView : public QWidget {
  Q_SIGNALS:
   void imageLoaded(const QString& path);
   void captionsShown();
-  void matchShown();   // scores and Grad-CAM of the typed caption
+  void matchShown();  // scores and Grad-CAM of the typed caption
   void answersShown();
 
  protected:

@@ -7,7 +7,8 @@ namespace capfilt::ui {
 
 DemoWorker::DemoWorker(QObject* parent) : QObject(parent) {
   pool_.setMaxThreadCount(1);  // in order, and the model's own threads are not oversubscribed
-  pool_.setExpiryTimeout(-1);  // one thread for the session's lifetime: LibTorch's thread state stays warm
+  pool_.setExpiryTimeout(
+      -1);  // one thread for the session's lifetime: LibTorch's thread state stays warm
 }
 
 DemoWorker::~DemoWorker() {

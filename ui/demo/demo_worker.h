@@ -8,7 +8,6 @@
 #include <QObject>
 #include <QPointer>
 #include <QThreadPool>
-
 #include <functional>
 #include <memory>
 

@@ -1,7 +1,6 @@
 #include "ui/demo/heat_map.h"
 
 #include <QColor>
-
 #include <algorithm>
 
 namespace capfilt::ui {

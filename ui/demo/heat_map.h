@@ -5,7 +5,6 @@
 // scales it smoothly to the image's size (the grid covers the whole image, as the model saw it).
 
 #include <QImage>
-
 #include <vector>
 
 namespace capfilt::ui {

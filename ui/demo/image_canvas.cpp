@@ -56,8 +56,8 @@ void ImageCanvas::paintEvent(QPaintEvent*) {
   if (!overlay_.isNull()) {
     painter.setOpacity(opacity_);
     // Smooth scaling of the coarse grid is the bilinear upsampling the LAVIS demo shows.
-    painter.drawImage(target, overlay_.scaled(target.size(), Qt::IgnoreAspectRatio,
-                                              Qt::SmoothTransformation));
+    painter.drawImage(
+        target, overlay_.scaled(target.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
   }
 }
 

@@ -8,7 +8,6 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 namespace capfilt::ui {
@@ -30,8 +29,9 @@ MatchPanel::MatchPanel(QWidget* parent) : QWidget(parent) {
   layer_->setRange(-1, 0);
   layer_->setValue(-1);
   layer_->setSpecialValueText(tr("default"));
-  layer_->setToolTip(tr("Cross-attention layer of the image-grounded encoder (from 0); default: "
-                        "the 8th of 12, scaled to the model"));
+  layer_->setToolTip(
+      tr("Cross-attention layer of the image-grounded encoder (from 0); default: "
+         "the 8th of 12, scaled to the model"));
   opacity_ = new QSlider(Qt::Horizontal, this);
   opacity_->setRange(0, 100);
   opacity_->setValue(80);
@@ -56,14 +56,23 @@ MatchPanel::MatchPanel(QWidget* parent) : QWidget(parent) {
   connect(&debounce_, &QTimer::timeout, this, [this] { Q_EMIT textSettled(text()); });
   connect(layer_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { debounce_.start(); });
   connect(words_, &QListWidget::currentRowChanged, this, &MatchPanel::heatChanged);
-  connect(opacity_, &QSlider::valueChanged, this, [this](int v) { Q_EMIT opacityChanged(v / 100.0); });
+  connect(opacity_, &QSlider::valueChanged, this,
+          [this](int v) { Q_EMIT opacityChanged(v / 100.0); });
   clearResults();
 }
 
-QString MatchPanel::text() const { return edit_->text().trimmed(); }
-void MatchPanel::setText(const QString& text) { edit_->setText(text); }
-int MatchPanel::layer() const { return layer_->value(); }
-double MatchPanel::overlayOpacity() const { return opacity_->value() / 100.0; }
+QString MatchPanel::text() const {
+  return edit_->text().trimmed();
+}
+void MatchPanel::setText(const QString& text) {
+  edit_->setText(text);
+}
+int MatchPanel::layer() const {
+  return layer_->value();
+}
+double MatchPanel::overlayOpacity() const {
+  return opacity_->value() / 100.0;
+}
 
 void MatchPanel::setLayerRange(int layers) {
   layer_->setRange(-1, std::max(0, layers - 1));
@@ -76,10 +85,13 @@ void MatchPanel::clearResults() {
   Q_EMIT heatChanged();
 }
 
-QString MatchPanel::scoreText() const { return scores_->text(); }
+QString MatchPanel::scoreText() const {
+  return scores_->text();
+}
 
 void MatchPanel::showScores(const core::PairScore& score) {
-  const QString itc = std::isnan(score.itc) ? QStringLiteral("—") : QString::number(score.itc, 'f', 3);
+  const QString itc =
+      std::isnan(score.itc) ? QStringLiteral("—") : QString::number(score.itc, 'f', 3);
   scores_->setStyleSheet({});
   scores_->setText(tr("ITM %1   ITC %2").arg(QString::number(score.itm, 'f', 3), itc));
 }

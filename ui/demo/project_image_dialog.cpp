@@ -60,8 +60,12 @@ void ProjectImageDialog::search(const QString& query) {
   if (list_->count() > 0) list_->setCurrentRow(0);
 }
 
-int ProjectImageDialog::rowCount() const { return list_->count(); }
-void ProjectImageDialog::selectRow(int row) { list_->setCurrentRow(row); }
+int ProjectImageDialog::rowCount() const {
+  return list_->count();
+}
+void ProjectImageDialog::selectRow(int row) {
+  list_->setCurrentRow(row);
+}
 
 QString ProjectImageDialog::imagePath() const {
   const QListWidgetItem* item = list_->currentItem();

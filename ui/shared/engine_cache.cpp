@@ -31,8 +31,8 @@ std::shared_ptr<const core::BlipEngine> EngineCache::engine(const QString& model
 void EngineCache::request(const QString& model_path) {
   if (model_path.isEmpty() || loading_.contains(model_path)) return;
   if (engines_.contains(model_path)) {
-    QMetaObject::invokeMethod(this, [this, model_path] { Q_EMIT ready(model_path); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, model_path] { Q_EMIT ready(model_path); }, Qt::QueuedConnection);
     return;
   }
   loading_.insert(model_path);

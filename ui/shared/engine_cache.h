@@ -12,7 +12,6 @@
 #include <QSet>
 #include <QString>
 #include <QThreadPool>
-
 #include <functional>
 #include <memory>
 #include <string>

@@ -18,9 +18,12 @@ constexpr int kPathRole = Qt::UserRole;
 
 QString origin_prefix(ModelSelector::Origin origin) {
   switch (origin) {
-    case ModelSelector::Origin::kDemo: return QObject::tr("Demo");
-    case ModelSelector::Origin::kProject: return QObject::tr("Project");
-    case ModelSelector::Origin::kOpened: return QObject::tr("Opened");
+    case ModelSelector::Origin::kDemo:
+      return QObject::tr("Demo");
+    case ModelSelector::Origin::kProject:
+      return QObject::tr("Project");
+    case ModelSelector::Origin::kOpened:
+      return QObject::tr("Opened");
   }
   return {};
 }
@@ -48,7 +51,8 @@ void ModelSelector::setDemoModelsFolder(const QString& folder) {
     if (found) {
       demo_.append({tr("demo captioner"), QString::fromStdString(found->captioner), "captioner",
                     Origin::kDemo});
-      demo_.append({tr("demo filter"), QString::fromStdString(found->filter), "filter", Origin::kDemo});
+      demo_.append(
+          {tr("demo filter"), QString::fromStdString(found->filter), "filter", Origin::kDemo});
       demo_.append({tr("demo pre-trained"), QString::fromStdString(found->pretrained), "pretrain",
                     Origin::kDemo});
     }
@@ -84,7 +88,9 @@ void ModelSelector::setPreferredTask(const QString& task) {
   if (!chosen_by_hand_) chooseDefault();
 }
 
-QString ModelSelector::currentPath() const { return current_; }
+QString ModelSelector::currentPath() const {
+  return current_;
+}
 
 bool ModelSelector::selectPath(const QString& path) {
   const int index = combo_->findData(path, kPathRole);
@@ -150,8 +156,8 @@ void ModelSelector::onActivated(int index) {
   combo_->setCurrentIndex(current >= 0 ? current : 0);
   const QString path =
       action == "folder"
-          ? QFileDialog::getExistingDirectory(this, tr("A capfilt checkpoint or Hugging Face BLIP folder"),
-                                              QDir::homePath())
+          ? QFileDialog::getExistingDirectory(
+                this, tr("A capfilt checkpoint or Hugging Face BLIP folder"), QDir::homePath())
           : QFileDialog::getOpenFileName(this, tr("A BLIP checkpoint"), QDir::homePath(),
                                          tr("Checkpoints (*.pth *.safetensors);;All files (*)"));
   if (path.isEmpty()) return;

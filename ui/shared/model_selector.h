@@ -9,7 +9,6 @@
 #include <QList>
 #include <QString>
 #include <QWidget>
-
 #include <vector>
 
 #include "db/records.h"
