@@ -294,7 +294,11 @@ void DemoView::runAsk() {
       scorer->info().can_answer) {
     model = scorer;
   }
-  if (!model || image_path_.isEmpty() || ask_->question().isEmpty()) return;
+  if (image_path_.isEmpty() || ask_->question().isEmpty()) return;
+  if (!model) {
+    ask_->showError(tr("Choose a captioner (or a model with a question encoder) first."));
+    return;
+  }
   const std::string question = ask_->question().toStdString();
   const int generation = image_generation_;
   const bool ranked = !candidates.empty();
