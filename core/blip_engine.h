@@ -77,6 +77,29 @@ struct ModelInfo {
   std::string config_json;  // the model configuration, as the project's models table stores it
 };
 
+// Grad-CAM of an (image, text) pair under the ITM head: where each word of the text looks in the
+// image, as the BLIP / LAVIS demos show it (model/gradcam.h).
+struct GradCamOptions {
+  // Cross-attention layer of the image-grounded encoder, 0-based; -1: the 8th of 12 (LAVIS's choice
+  // for BLIP base) scaled to the model's depth, never the last layer (whose word maps are all zero).
+  int layer = -1;
+};
+
+// One word's heat map: the mean of its wordpieces' maps ("##" pieces merged into the word).
+struct WordHeatMap {
+  std::string word;         // as the tokenizer sees it (lower-cased, accents stripped)
+  std::vector<float> heat;  // grid_rows × grid_cols, row-major, >= 0 (not normalised)
+};
+
+struct GradCam {
+  double itm = 0;                  // ITM match probability of the pair
+  int grid_rows = 0, grid_cols = 0;  // the ViT's patch grid; cell (r, c) covers that part of the
+                                     // image as preprocessed (resized to a square)
+  int layer = 0;                   // the layer used
+  std::vector<float> overall;      // mean of the words' tokens' maps (LAVIS's "whole text" map)
+  std::vector<WordHeatMap> words;  // in text order; words cut off by the 35-token limit are absent
+};
+
 // The first token of texts given to the image-grounded encoder (ITM, VQA questions).
 enum class FirstToken {
   kAuto,  // [CLS] for imported Hugging Face models (as they were trained), else [ENC] (BLIP's code)
@@ -140,6 +163,10 @@ class BlipEngine {
   // ITM probability and ITC similarity of every pair, in order. kUnsupported without an ITM head.
   Result<std::vector<PairScore>> score(const EncodedImages& images,
                                        const std::vector<ImageText>& pairs) const;
+  // Grad-CAM heat maps of `text` over image `image` (see GradCam). kUnsupported without an ITM
+  // head; kInvalid for a layer the model does not have.
+  Result<GradCam> itm_gradcam(const EncodedImages& images, int64_t image, const std::string& text,
+                              const GradCamOptions& options = {}) const;
   // L2-normalised ITC embeddings [images][embed_dim] and [texts][embed_dim].
   Result<std::vector<std::vector<float>>> image_embeddings(const EncodedImages& images) const;
   Result<std::vector<std::vector<float>>> text_embeddings(

@@ -78,6 +78,12 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
 
 }  // namespace
 
+Result<DemoModels> find_demo_models(const std::string& out_dir) {
+  const fs::path manifest = fs::path(out_dir) / "demo-models.json";
+  if (!fs::exists(manifest)) return Status::not_found(manifest.string() + ": no demo models yet");
+  return read_manifest(manifest);
+}
+
 Result<DemoModels> ensure_demo_models(const std::string& out_dir, const DemoModelsOptions& o) {
   const fs::path out(out_dir);
   const fs::path manifest = out / "demo-models.json";

@@ -43,6 +43,10 @@ struct DemoModels {
   double seconds = 0;      // wall time of the training (the first run's, when cached)
 };
 
+// The models a finished ensure_demo_models left in out_dir; never trains. kNotFound when there are
+// none (or they are incomplete), so a model list can offer them only when they exist.
+Result<DemoModels> find_demo_models(const std::string& out_dir);
+
 // Returns the cached models, or trains them. kCancelled when should_stop stopped a stage (its
 // checkpoint is kept: the next call resumes it).
 Result<DemoModels> ensure_demo_models(const std::string& out_dir, const DemoModelsOptions& options);

@@ -55,19 +55,19 @@ torch::Tensor BlipImpl::encode_image(const torch::Tensor& pixels) const {
 
 torch::Tensor BlipImpl::text_hidden(TextMode mode, const torch::Tensor& ids,
                                     const torch::Tensor& mask, const torch::Tensor& image_embeds,
-                                    const torch::Tensor& image_mask) const {
+                                    const torch::Tensor& image_mask, AttentionProbe* probe) const {
   if (mode == TextMode::kDecoder) {
     require(has_text_decoder(), "text decoder");
-    return text_decoder->bert->forward(ids, mask, mode, image_embeds, image_mask);
+    return text_decoder->bert->forward(ids, mask, mode, image_embeds, image_mask, probe);
   }
   require(has_text_encoder(), "text encoder");
-  return text_encoder->forward(ids, mask, mode, image_embeds, image_mask);
+  return text_encoder->forward(ids, mask, mode, image_embeds, image_mask, probe);
 }
 
 torch::Tensor BlipImpl::itm_logits(const torch::Tensor& image_embeds, const torch::Tensor& ids,
-                                   const torch::Tensor& mask) const {
+                                   const torch::Tensor& mask, AttentionProbe* probe) const {
   require(has_itm_head(), "ITM head");
-  torch::Tensor hidden = text_hidden(TextMode::kImageGrounded, ids, mask, image_embeds);
+  torch::Tensor hidden = text_hidden(TextMode::kImageGrounded, ids, mask, image_embeds, {}, probe);
   return torch::linear(hidden.select(1, 0), itm_head->weight, itm_head->bias);
 }
 

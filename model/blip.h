@@ -36,14 +36,17 @@ class BlipImpl : public torch::nn::Module {
   // MED hidden states [B, L, text hidden]. kUnimodal runs the encoder without the image;
   // kImageGrounded the encoder with cross-attention; kDecoder the decoder's transformer.
   // image_mask [B, N] undefined = all image tokens visible.
+  // probe (image-grounded modes; may be null): see AttentionProbe.
   torch::Tensor text_hidden(TextMode mode, const torch::Tensor& ids, const torch::Tensor& mask,
                             const torch::Tensor& image_embeds = {},
-                            const torch::Tensor& image_mask = {}) const;
+                            const torch::Tensor& image_mask = {},
+                            AttentionProbe* probe = nullptr) const;
 
   // ITM logits [B, 2] (column 1 = match) of image_embeds[i] with text i. The caller chooses the
   // first token: [ENC] as BLIP pre-training does, or [CLS] as the Hugging Face / BLIP-ITM code.
+  // probe (may be null) keeps one encoder layer's cross-attention map (model/gradcam.h).
   torch::Tensor itm_logits(const torch::Tensor& image_embeds, const torch::Tensor& ids,
-                           const torch::Tensor& mask) const;
+                           const torch::Tensor& mask, AttentionProbe* probe = nullptr) const;
   // Normalised ITC features [B, embed_dim]: vision_proj of the image [CLS] token and text_proj of
   // the unimodal text [CLS] output.
   torch::Tensor image_features(const torch::Tensor& image_embeds) const;

@@ -1,5 +1,6 @@
 #include "model/text_transformer.h"
 
+#include <cmath>
 #include <limits>
 
 #include "model/attention.h"
@@ -97,6 +98,18 @@ torch::Tensor BertAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     out = out.view({c, h, groups, l, d}).transpose(1, 2).reshape({b, h, l, d});
     context = merge_heads(out);
   }
+  return ::capfilt::model::layer_norm(layer_norm, linear(dense, context) + x, eps_);
+}
+
+torch::Tensor BertAttentionImpl::forward_probed(const torch::Tensor& x, const torch::Tensor& k,
+                                                const torch::Tensor& v,
+                                                const torch::Tensor& additive_mask,
+                                                torch::Tensor* probs) const {
+  torch::Tensor q = split_heads(linear(query, x), heads_);  // [B, H, L, D]
+  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(q.size(-1)));
+  if (additive_mask.defined()) scores = scores + additive_mask;
+  *probs = torch::softmax(scores, -1).detach().requires_grad_(true);
+  torch::Tensor context = merge_heads(torch::matmul(*probs, v));
   return ::capfilt::model::layer_norm(layer_norm, linear(dense, context) + x, eps_);
 }
 
@@ -223,7 +236,14 @@ torch::Tensor TextTransformerImpl::embed(const torch::Tensor& ids, int64_t past_
 
 torch::Tensor TextTransformerImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask,
                                            TextMode mode, const torch::Tensor& encoder_states,
-                                           const torch::Tensor& encoder_mask) const {
+                                           const torch::Tensor& encoder_mask,
+                                           AttentionProbe* probe) const {
+  if (probe != nullptr && (mode == TextMode::kUnimodal || probe->layer < 0 ||
+                           probe->layer >= num_layers())) {
+    throw ModelError("text transformer: no cross-attention layer " +
+                     std::to_string(probe ? probe->layer : 0) + " to probe (the model has " +
+                     std::to_string(num_layers()) + ")");
+  }
   torch::Tensor x = embed(ids);
   const int64_t b = x.size(0), l = x.size(1);
   torch::Tensor keep = keep_mask(mask, b, l, x.options()).view({b, 1, 1, l});
@@ -241,7 +261,8 @@ torch::Tensor TextTransformerImpl::forward(const torch::Tensor& ids, const torch
   if (mode != TextMode::kUnimodal) std::tie(firsts, owner) = repeated_rows(encoder_states);
   const torch::Tensor distinct =
       firsts.defined() ? encoder_states.index_select(0, firsts) : encoder_states;
-  for (const TextLayer& layer : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const TextLayer& layer = layers_[i];
     const BertAttentionImpl& self = *layer->attention;
     auto [k, v] = self.project_kv(x);
     x = self.forward(x, k, v, self_bias);
@@ -252,7 +273,11 @@ torch::Tensor TextTransformerImpl::forward(const torch::Tensor& ids, const torch
         ck = ck.index_select(0, owner);
         cv = cv.index_select(0, owner);
       }
-      x = xattn.forward(x, ck, cv, cross);
+      if (probe != nullptr && probe->layer == static_cast<int64_t>(i)) {
+        x = xattn.forward_probed(x, ck, cv, cross, &probe->probs);
+      } else {
+        x = xattn.forward(x, ck, cv, cross);
+      }
     }
     x = layer->feed_forward(x);
   }

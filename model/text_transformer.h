@@ -41,6 +41,13 @@ class BertAttentionImpl : public torch::nn::Module {
   // samples of one image attend to that image's keys once, without copies of them per row).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& additive_mask, int64_t groups = 1) const;
+  // forward() through an explicit softmax whose probabilities [B, heads, Lq, Lk] are returned in
+  // `probs` as a leaf that requires grad; the output depends on the leaf, so gradients of anything
+  // computed from it can be taken w.r.t. the attention map (Grad-CAM). Slower than forward(); only
+  // AttentionProbe uses it.
+  torch::Tensor forward_probed(const torch::Tensor& x, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& additive_mask,
+                               torch::Tensor* probs) const;
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};  // self.{query,key,value}
   torch::nn::Linear dense{nullptr};                                 // output.dense
@@ -101,6 +108,14 @@ class DecoderState {
   int64_t length_ = 0;
 };
 
+// Grad-CAM's hook into one layer's cross-attention (TextTransformerImpl::forward). The probed layer
+// computes its attention probabilities explicitly and keeps them, as a leaf requiring grad, in
+// `probs` [B, heads, L, N]; every other layer runs the normal (fused) path.
+struct AttentionProbe {
+  int64_t layer = 0;   // which layer's cross-attention (0-based)
+  torch::Tensor probs;  // out
+};
+
 // BertModel without pooler: `embeddings` (word, position, LayerNorm; no token types) and
 // `encoder.layer.N`.
 class TextTransformerImpl : public torch::nn::Module {
@@ -115,9 +130,11 @@ class TextTransformerImpl : public torch::nn::Module {
   // Full pass. ids [B, L] int64; mask [B, L] (1 = token, 0 = padding; undefined = all ones);
   // encoder_states [B, N, cross_width] and encoder_mask [B, N] are needed for kImageGrounded and
   // kDecoder (mask undefined = all ones). Returns hidden states [B, L, hidden].
+  // probe (image-grounded modes only; may be null): keeps one layer's cross-attention map.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask, TextMode mode,
                         const torch::Tensor& encoder_states = {},
-                        const torch::Tensor& encoder_mask = {}) const;
+                        const torch::Tensor& encoder_mask = {},
+                        AttentionProbe* probe = nullptr) const;
 
   // Incremental decoder: computes the cross-attention keys/values once.
   DecoderState start_decoding(const torch::Tensor& encoder_states,

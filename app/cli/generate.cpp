@@ -32,6 +32,7 @@ struct SearchArgs {
   int max_length = 30;
   int min_length = 10;
   float top_p = 0.9f;
+  float temperature = 1.0f;
   float repetition_penalty = 1.0f;
   uint64_t seed = 0;
 };
@@ -55,6 +56,8 @@ void add_search_args(CLI::App* cmd, SearchArgs& args) {
   cmd->add_option("--min-length", args.min_length, "tokens incl. [DEC] and the prompt")
       ->capture_default_str();
   cmd->add_option("--top-p", args.top_p, "nucleus mass")->capture_default_str();
+  cmd->add_option("--temperature", args.temperature, "nucleus sampling temperature")
+      ->capture_default_str();
   cmd->add_option("--repetition-penalty", args.repetition_penalty)->capture_default_str();
   cmd->add_option("--seed", args.seed, "nucleus sampling seed")->capture_default_str();
 }
@@ -72,6 +75,7 @@ core::CaptionOptions to_caption_options(const SearchArgs& a, core::CaptionOption
   o.max_length = a.max_length;
   o.min_length = a.min_length;
   o.top_p = a.top_p;
+  o.temperature = a.temperature;
   o.repetition_penalty = a.repetition_penalty;
   o.seed = a.seed;
   return o;

@@ -17,6 +17,7 @@
 #include "model/config.h"
 #include "model/error.h"
 #include "model/generation.h"
+#include "model/gradcam.h"
 #include "model/hf_import.h"
 #include "model/runtime.h"
 
@@ -355,6 +356,85 @@ Result<std::vector<PairScore>> BlipEngine::score(const EncodedImages& images,
       }
     }
     return scores;
+  });
+}
+
+namespace {
+
+// Wordpieces of `text` as the ITM input holds them (positions 1.., after [CLS]/[ENC]) grouped into
+// words: each word's text and its token positions.
+struct WordTokens {
+  std::string word;
+  std::vector<int64_t> positions;
+};
+
+std::vector<WordTokens> words_of(const model::Tokenizer& tok, const std::string& text,
+                                 int64_t tokens_in_input) {
+  std::vector<WordTokens> words;
+  const auto pieces = tok.tokenize(text);
+  const int64_t usable = tokens_in_input - 2;  // less [CLS]/[ENC] and [SEP]
+  for (int64_t i = 0; i < static_cast<int64_t>(pieces.size()) && i < usable; ++i) {
+    const std::string& piece = pieces[static_cast<size_t>(i)];
+    const bool continues = piece.rfind("##", 0) == 0 && !words.empty();
+    if (!continues) words.push_back({piece, {}});
+    if (continues) words.back().word += piece.substr(2);
+    words.back().positions.push_back(i + 1);
+  }
+  // A word the truncation cut in two is left out: its map would be partial.
+  const bool cut_in_word = usable >= 0 && static_cast<size_t>(usable) < pieces.size() &&
+                           pieces[static_cast<size_t>(usable)].rfind("##", 0) == 0;
+  if (cut_in_word && !words.empty()) words.pop_back();
+  return words;
+}
+
+std::vector<float> mean_map(const torch::Tensor& maps, const std::vector<int64_t>& positions) {
+  torch::Tensor index = torch::tensor(positions, torch::kLong);
+  torch::Tensor mean = maps.index_select(0, index).mean(0).contiguous();
+  const float* p = mean.data_ptr<float>();
+  return std::vector<float>(p, p + mean.numel());
+}
+
+}  // namespace
+
+Result<GradCam> BlipEngine::itm_gradcam(const EncodedImages& images, int64_t image,
+                                        const std::string& text,
+                                        const GradCamOptions& options) const {
+  if (Status s = check_images(images, impl_.get()); !s) return s;
+  if (image < 0 || image >= images.size()) {
+    return Status::invalid("no image " + std::to_string(image) + " among " +
+                           std::to_string(images.size()));
+  }
+  if (!impl_->info.can_match) {
+    return Status::unsupported(impl_->info.path + " is a " + impl_->info.kind +
+                               " without an ITM head: it has no Grad-CAM");
+  }
+  const int64_t layers = impl_->model->config().text.layers;
+  if (options.layer < -1 || options.layer >= layers) {
+    return Status::invalid("Grad-CAM layer " + std::to_string(options.layer) + ": the model's " +
+                           "image-grounded encoder has layers 0 to " + std::to_string(layers - 1));
+  }
+  return guarded<GradCam>(impl_->info.path, [&] {
+    const auto batch = tokenize(*impl_->tokenizer, {text}, impl_->device);
+    const torch::Tensor ids =
+        impl_->itm_first == model::ItmFirstToken::kEnc
+            ? model::with_first_token(batch.ids, impl_->model->config().text.tokens.enc)
+            : batch.ids;
+    const auto result = model::itm_gradcam(*impl_->model, images.impl().tokens.narrow(0, image, 1),
+                                           ids, batch.mask, options.layer);
+    const torch::Tensor maps = result.maps[0].to(torch::kCPU, torch::kFloat);  // [L, g, g]
+    GradCam cam;
+    cam.itm = torch::softmax(result.itm_logits, 1)[0][1].item<double>();
+    cam.grid_rows = static_cast<int>(maps.size(1));
+    cam.grid_cols = static_cast<int>(maps.size(2));
+    cam.layer = static_cast<int>(result.layer);
+    std::vector<int64_t> all;
+    for (auto& w : words_of(*impl_->tokenizer, text, batch.ids.size(1))) {
+      all.insert(all.end(), w.positions.begin(), w.positions.end());
+      cam.words.push_back({w.word, mean_map(maps, w.positions)});
+    }
+    cam.overall = all.empty() ? std::vector<float>(static_cast<size_t>(maps[0].numel()), 0.0f)
+                              : mean_map(maps, all);
+    return cam;
   });
 }
 

@@ -20,6 +20,7 @@
 #include "core/thumbnails.h"
 #include "ui/browse/browse_view.h"
 #include "ui/data/export_dialog.h"
+#include "ui/demo/demo_view.h"
 #include "ui/data/import_dialog.h"
 #include "ui/jobs/job_form.h"
 #include "ui/jobs/jobs_panel.h"
@@ -29,6 +30,7 @@
 #include "ui/review/review_view.h"
 #include "ui/retrieval/retrieval_view.h"
 #include "ui/review/shortcut_dialog.h"
+#include "ui/shared/engine_cache.h"
 #include "ui/shared/project_document.h"
 #include "ui/shared/studio_settings.h"
 #include "ui/shared/thumbnail_loader.h"
@@ -41,6 +43,9 @@ namespace capfilt::ui {
 MainWindow::MainWindow(StudioSettings* settings, const Options& options, QWidget* parent)
     : QMainWindow(parent), settings_(settings), options_(options) {
   thumbnail_cache_ = std::make_unique<core::ThumbnailCache>(options_.thumbnail_dir.toStdString());
+  engines_ = std::make_unique<EngineCache>(EngineCache::engineOpener(options_.vocab_path));
+  if (options_.demo_dir.isEmpty())
+    options_.demo_dir = QDir::home().filePath(".local/share/capfilt-studio/demo");
   stack_ = new QStackedWidget(this);
   setCentralWidget(stack_);
   start_ = new StartPage(settings_, stack_);
@@ -176,6 +181,8 @@ bool MainWindow::openProject(const QString& path, bool create, bool quiet) {
   retrieval_options.vocab_path = options_.vocab_path;
   retrieval_ = new RetrievalView(doc, small_images_.get(), retrieval_options, tabs_);
   tabs_->addTab(retrieval_, tr("Retrieval"));
+  demo_ = new DemoView(engines_.get(), doc, QDir(options_.demo_dir).filePath("models"), tabs_);
+  tabs_->addTab(demo_, tr("Caption && VQA"));
   jobs_ = new JobsPanel(doc, capfiltProgram(), tabs_);
   models_ = new ModelsPanel(doc, jobs_, tabs_);
   tabs_->addTab(jobs_, tr("Jobs"));
@@ -237,6 +244,7 @@ void MainWindow::closeProject() {
     retrieval_ = nullptr;
     jobs_ = nullptr;  // its jobs keep running; a later window reattaches to them
     models_ = nullptr;
+    demo_ = nullptr;
   }
   scorer_.reset();
   small_images_.reset();
@@ -249,8 +257,7 @@ void MainWindow::closeProject() {
 }
 
 void MainWindow::openDemo() {
-  QString folder = options_.demo_dir;
-  if (folder.isEmpty()) folder = QDir::home().filePath(".local/share/capfilt-studio/demo");
+  const QString folder = options_.demo_dir;
   // The child always runs: it returns at once when the project is complete, and finishes an
   // interrupted build (models, import, CapFilt) otherwise.
   const QString program = capfiltProgram();
@@ -356,7 +363,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
     stack_->setCurrentWidget(tabs_);
     for (int k = 0; k < tabs_->count(); ++k) {
       tabs_->setCurrentIndex(k);
-      save(this, tabs_->tabText(k).toLower());
+      const QString name = tabs_->widget(k)->objectName();
+      save(this, name.isEmpty() ? tabs_->tabText(k).toLower() : name);
     }
     tabs_->setCurrentWidget(browse_);
     browse_->setGridMode(true);

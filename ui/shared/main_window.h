@@ -28,6 +28,8 @@ class BrowseView;
 class DemoProjectRunner;
 class JobsPanel;
 class ModelsPanel;
+class DemoView;
+class EngineCache;
 class ProjectDocument;
 class RetrievalView;
 class ReviewView;
@@ -67,6 +69,8 @@ class MainWindow : public QMainWindow {
   RetrievalView* retrieval() const { return retrieval_; }
   JobsPanel* jobs() const { return jobs_; }
   ModelsPanel* models() const { return models_; }
+  DemoView* demo() const { return demo_; }
+  EngineCache* engines() const { return engines_.get(); }
   StartPage* startPage() const { return start_; }
   QTabWidget* tabs() const { return tabs_; }
   QString statusText() const;
@@ -92,6 +96,7 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<ThumbnailLoader> small_images_;
   std::unique_ptr<ThumbnailLoader> large_images_;
   std::unique_ptr<CaptionScorer> scorer_;
+  std::unique_ptr<EngineCache> engines_;  // the models the views run, shared by them
   QStackedWidget* stack_;
   StartPage* start_;
   QTabWidget* tabs_ = nullptr;
@@ -101,6 +106,7 @@ class MainWindow : public QMainWindow {
   RetrievalView* retrieval_ = nullptr;
   JobsPanel* jobs_ = nullptr;
   ModelsPanel* models_ = nullptr;
+  DemoView* demo_ = nullptr;
   QDockWidget* history_ = nullptr;
   QAction* undo_ = nullptr;
   QAction* redo_ = nullptr;
