@@ -96,6 +96,10 @@ class JobRunner {
     } catch (const std::exception& e) {
       s = Status::invalid(e.what());
     }
+    if (!s && comm_ && s.code() == Status::Code::kInvalid) {
+      s = Status::invalid(s.message() + "; the job continues from its newest checkpoint with "
+                          "--resume, with any number of processes");
+    }
     if (!s) {
       fail(s);
       return s;

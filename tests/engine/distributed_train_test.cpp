@@ -111,6 +111,8 @@ class DistributedTrainTest : public ::testing::Test {
     return rc;
   }
 
+  void expect_resume_equals_whole(int first, int then);
+
   fs::path root_;
   std::string last_log_;
 };
@@ -143,42 +145,37 @@ TEST_F(DistributedTrainTest, TwoProcessesEqualOneProcessOnTheGlobalBatch) {
   EXPECT_TRUE(fs::exists(root_ / "two" / "model" / "model.safetensors"));
 }
 
-// A 2-process job's checkpoint at step 3 continues in 1 process (and a 1-process one in 2) to the
-// same step-6 state as the uninterrupted job.
-TEST_F(DistributedTrainTest, ResumesWithAnotherNumberOfProcesses) {
+// A job stopped at step 3 (mid-epoch: 16 pairs, global batch 8) continues with another number of
+// processes to the same step-5 state as the uninterrupted job. `first` and `then` are process
+// counts (0: plain `capfilt train`, no launcher).
+void DistributedTrainTest::expect_resume_equals_whole(int first, int then) {
   const std::vector<std::string> every3{"--checkpoint-every", "3", "--keep-checkpoints", "3"};
-  ASSERT_EQ(run(train_args(2, "two", 6, 8, every3), "two"), 0) << last_log_;
-  const fs::path whole = root_ / "whole-step6";
-  fs::copy(newest_checkpoint((root_ / "two").string()), whole, fs::copy_options::recursive);
-  fs::copy(root_ / "two", root_ / "two-to-one", fs::copy_options::recursive);
+  ASSERT_EQ(run(train_args(first, "job", 5, 8, every3), "whole"), 0) << last_log_;
+  const fs::path whole = root_ / "whole-step5";
+  fs::copy(newest_checkpoint((root_ / "job").string()), whole, fs::copy_options::recursive);
+  // Back to the state of a job stopped after step 3.
+  fs::remove_all(root_ / "job" / "checkpoints" / "step-00000005");
+  fs::remove_all(root_ / "job" / "model");
+  ASSERT_NE(newest_checkpoint((root_ / "job").string()).find("step-00000003"), std::string::npos);
 
-  // Back to step 3 (the job stopped there), then on with one process...
-  auto back_to_step3 = [&](const fs::path& job) {
-    fs::remove_all(job / "checkpoints" / "step-00000006");
-    fs::remove_all(job / "model");
-    ASSERT_NE(newest_checkpoint(job.string()).find("step-00000003"), std::string::npos);
-  };
-  back_to_step3(root_ / "two-to-one");
-  std::vector<std::string> resume1 = train_args(0, "two-to-one", 6, 8, every3);
-  resume1.push_back("--resume");
-  ASSERT_EQ(run(resume1, "resume1"), 0) << last_log_;
-  EXPECT_NE(slurp(root_ / "two-to-one" / "progress.jsonl").find("resumed from"), std::string::npos);
-  auto diff = max_checkpoint_difference(newest_checkpoint((root_ / "two-to-one").string()),
-                                        whole.string(), true);
-  ASSERT_TRUE(diff) << diff.status().message();
-  EXPECT_LT(*diff, 1e-4);
-
-  // ...and a one-process checkpoint on with two.
-  fs::copy(root_ / "two-to-one", root_ / "one-to-two", fs::copy_options::recursive);
-  back_to_step3(root_ / "one-to-two");
-  std::vector<std::string> resume = train_args(2, "one-to-two", 6, 8, every3);
+  std::vector<std::string> resume = train_args(then, "job", 5, 8, every3);
   resume.push_back("--resume");
-  ASSERT_EQ(run(resume, "resume2"), 0) << last_log_;
-  EXPECT_NE(slurp(root_ / "one-to-two" / "progress.jsonl").find("resumed from"), std::string::npos);
-  diff = max_checkpoint_difference(newest_checkpoint((root_ / "one-to-two").string()),
-                                   whole.string(), true);
+  ASSERT_EQ(run(resume, "resume"), 0) << last_log_;
+  EXPECT_NE(slurp(root_ / "job" / "progress.jsonl").find("resumed from"), std::string::npos);
+  const auto diff =
+      max_checkpoint_difference(newest_checkpoint((root_ / "job").string()), whole.string(), true);
   ASSERT_TRUE(diff) << diff.status().message();
   EXPECT_LT(*diff, 1e-4);
+  EXPECT_NE(last_log_.find("resumed from"), std::string::npos) << last_log_;
+  EXPECT_NE(last_log_.find("step 5/5"), std::string::npos) << last_log_;
+}
+
+TEST_F(DistributedTrainTest, TwoProcessCheckpointContinuesInOneProcess) {
+  expect_resume_equals_whole(2, 0);
+}
+
+TEST_F(DistributedTrainTest, OneProcessCheckpointContinuesInTwoProcesses) {
+  expect_resume_equals_whole(0, 2);
 }
 
 // Rank 1 killed mid-job: rank 0 fails with a message naming the lost contact, the launcher
