@@ -135,6 +135,15 @@ class C10dCommunicator : public Communicator {
   ProcessGroupOptions options_;
 };
 
+// LibTorch 2.4+ serves the TCPStore with libuv by default, and fails where it was built without it
+// (Debian's 2.6); the classic server exists in every release. Older releases lack the field.
+template <typename Options>
+auto use_classic_store_server(Options& o, int) -> decltype(o.useLibUV = false, void()) {
+  o.useLibUV = false;
+}
+template <typename Options>
+void use_classic_store_server(Options&, long) {}
+
 c10::intrusive_ptr<BackendBase> make_backend(const c10::intrusive_ptr<c10d::Store>& store,
                                              const ProcessGroupOptions& o) {
   const std::chrono::milliseconds timeout = o.timeout;
@@ -213,6 +222,7 @@ std::unique_ptr<Communicator> connect_process_group(const ProcessGroupOptions& o
     so.numWorkers = static_cast<std::size_t>(o.world_size);
     so.waitWorkers = true;
     so.timeout = o.timeout;
+    use_classic_store_server(so, 0);
     store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
   } catch (const std::exception& e) {
     throw ModelError("distributed training: rank " + std::to_string(o.rank) +
