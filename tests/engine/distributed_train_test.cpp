@@ -178,6 +178,37 @@ TEST_F(DistributedTrainTest, OneProcessCheckpointContinuesInTwoProcesses) {
   expect_resume_equals_whole(0, 2);
 }
 
+// SIGTERM to the launcher is forwarded to both ranks, which agree to stop after the same step:
+// exit status 3 and one checkpoint at the last step reported. The job then goes on in one process.
+TEST_F(DistributedTrainTest, SigtermStopsEveryRankAfterTheSameStepAndTheJobGoesOnInOneProcess) {
+  auto stop_after_two_more = [&](const std::vector<std::string>& args, const std::string& name) {
+    const fs::path log = root_ / (name + ".log");
+    const size_t before = metrics_by_step(root_ / "job").size();
+    const pid_t pid = start(args, log);
+    const auto begun = Clock::now();
+    while (metrics_by_step(root_ / "job").size() < before + 2 &&
+           Clock::now() - begun < std::chrono::seconds(90)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(pid, SIGTERM);
+    const int rc = wait_for(pid, std::chrono::seconds(60));
+    last_log_ = slurp(log);
+    return rc;
+  };
+  ASSERT_EQ(stop_after_two_more(train_args(2, "job", 100000, 8), "two"), 3) << last_log_;
+  EXPECT_NE(last_log_.find("forwarding"), std::string::npos) << last_log_;
+  const int64_t stopped_at = metrics_by_step(root_ / "job").rbegin()->first;
+  EXPECT_NE(newest_checkpoint((root_ / "job").string()).find("step-" + std::string(8 - std::to_string(stopped_at).size(), '0') +
+                                                               std::to_string(stopped_at)),
+            std::string::npos);
+
+  std::vector<std::string> resume = train_args(0, "job", 100000, 8);
+  resume.push_back("--resume");
+  ASSERT_EQ(stop_after_two_more(resume, "one"), 3) << last_log_;
+  EXPECT_NE(last_log_.find("resumed from"), std::string::npos) << last_log_;
+  EXPECT_GT(metrics_by_step(root_ / "job").rbegin()->first, stopped_at + 1);
+}
+
 // Rank 1 killed mid-job: rank 0 fails with a message naming the lost contact, the launcher
 // reports the killed rank and exits non-zero, all within 60 s; the project's job row is marked
 // failed and the job's checkpoint is there to resume from.
