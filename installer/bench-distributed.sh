@@ -41,10 +41,17 @@ args=(train pretrain --json --log-every 10 --annotations "$DATA/web_train.json" 
       --steps "$STEPS" --batch-size "$BATCH" --workers 1)
 echo "tiny, pretrain ITC+ITM+LM, global batch $BATCH, $STEPS steps, 1 thread per process; $(nproc) cores"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-RESULT="$OUT/one.txt" "$CAPFILT" --threads 1 --device cpu "${args[@]}" --job-dir "$OUT/jobs/one" \
+# CPU seconds (user + system, all processes) per pair: on a machine busy with other work the wall
+# figures move with the load, the CPU cost of a pair much less.
+cpu() { awk -v pairs=$((STEPS * BATCH)) '{printf "  CPU: %.1f s user+system, %.3f s per pair\n", $1 + $2, ($1 + $2) / pairs}' "$1"; }
+RESULT="$OUT/one.txt" /usr/bin/time -f "%U %S" -o "$OUT/one.cpu" \
+  "$CAPFILT" --threads 1 --device cpu "${args[@]}" --job-dir "$OUT/jobs/one" \
   | RESULT="$OUT/one.txt" report "1 process"
-RESULT="$OUT/many.txt" "$CAPFILT" --threads 1 --device cpu launch --nproc "$NPROC" -- "${args[@]}" \
+cpu "$OUT/one.cpu"
+RESULT="$OUT/many.txt" /usr/bin/time -f "%U %S" -o "$OUT/many.cpu" \
+  "$CAPFILT" --threads 1 --device cpu launch --nproc "$NPROC" -- "${args[@]}" \
   --job-dir "$OUT/jobs/many" | RESULT="$OUT/many.txt" report "$NPROC processes"
+cpu "$OUT/many.cpu"
 python3 -c 'import sys; a=float(open(sys.argv[1]).read()); b=float(open(sys.argv[2]).read())
 print(f"scaling: {b/a:.2f}x with {sys.argv[3]} processes (ideal {sys.argv[3]}x)")' \
   "$OUT/one.txt" "$OUT/many.txt" "$NPROC"
