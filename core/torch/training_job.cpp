@@ -406,7 +406,9 @@ class JobRunner {
   bool stop_requested() {
     const bool here = ctx_.should_stop && ctx_.should_stop();
     if (!comm_) return here;
-    torch::Tensor flag = torch::full({1}, here ? 1 : 0, torch::kInt);
+    // On the training device: NCCL reduces CUDA tensors only.
+    torch::Tensor flag =
+        torch::full({1}, here ? 1 : 0, torch::TensorOptions(torch::kInt).device(ctx_.device));
     comm_->all_reduce_max(flag, "the agreement on stopping");
     return flag.item<int>() != 0;
   }
