@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -491,7 +493,30 @@ class JobRunner {
     }
   }
 
+  // Distributed: the ranks' weights and training state must be equal (same averaged gradients,
+  // same updates); a checksum compared across ranks catches a divergence before rank 0 saves.
+  void check_ranks_agree(TaskTrainer& trainer) {
+    torch::NoGradGuard no_grad;
+    double sum = 0.0;
+    for (const torch::Tensor& p : trainer.model()->parameters()) {
+      sum += p.detach().to(torch::kDouble).sum().item<double>();
+    }
+    for (const auto& [name, t] : trainer.state()) {
+      if (t.is_floating_point()) sum += t.to(torch::kDouble).sum().item<double>();
+    }
+    torch::Tensor range = torch::tensor({sum, -sum}, torch::kDouble).to(torch::Device(ctx_.device));
+    comm_->all_reduce_max(range, "the check that the ranks' weights agree");
+    const double high = range[0].item<double>();
+    const double low = -range[1].item<double>();
+    if (high - low > 1e-12 * std::max(1.0, std::abs(high))) {
+      throw std::runtime_error("distributed training: the ranks' weights differ after step " +
+                               std::to_string(step_) + " (checksums from " + std::to_string(low) +
+                               " to " + std::to_string(high) + "); no checkpoint was written");
+    }
+  }
+
   void checkpoint(TaskTrainer& trainer) {
+    if (comm_) check_ranks_agree(trainer);
     if (!root()) return;  // the ranks' states are equal; rank 0 writes
     internal::CheckpointPosition p;
     p.step = step_;
