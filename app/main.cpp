@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   capfilt::app::add_eval_commands(app, options);
   capfilt::app::add_train_commands(app, options);
   capfilt::app::add_demo_project_commands(app, options);
+  capfilt::app::add_launch_commands(app, options);
 
   try {
     app.parse(argc, argv);

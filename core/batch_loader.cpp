@@ -16,6 +16,17 @@ BatchLoader::BatchLoader(std::vector<std::string> paths, LoaderOptions options)
     portable_shuffle(order_, rng);
   }
   next_dispatch_ = delivered_ = std::min(options_.start, order_.size());
+  if (options_.shard_count > 1) {
+    const std::size_t block = std::max<std::size_t>(1, options_.shard_block);
+    std::vector<std::size_t> mine;
+    for (std::size_t p = delivered_; p < order_.size(); ++p) {
+      if (((p - delivered_) / block) % options_.shard_count == options_.shard_index) {
+        mine.push_back(order_[p]);
+      }
+    }
+    order_ = std::move(mine);
+    next_dispatch_ = delivered_ = 0;
+  }
   int workers = std::max(1, options_.workers);
   workers_.reserve(static_cast<std::size_t>(workers));
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });

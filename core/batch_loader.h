@@ -42,6 +42,13 @@ struct LoaderOptions {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;   // a new order and new crops per epoch, reproducibly
   std::size_t start = 0;     // first position of the order to deliver (a resumed epoch)
+  // Data-parallel sharding (a distributed sampler): from `start` on, the order is cut into blocks
+  // of shard_block samples dealt round-robin to shard_count ranks; this loader delivers the blocks
+  // of rank shard_index only. With shard_block = the per-rank batch, global batch k of the epoch
+  // is every rank's k-th batch, in rank order. shard_count 1: no sharding.
+  std::size_t shard_block = 1;
+  std::size_t shard_index = 0;
+  std::size_t shard_count = 1;
   bool augment = false;      // random resized crop + flip (training); else a plain resize
   AugmentOptions augment_options;  // its size is replaced by image_size
   Delivery delivery = Delivery::kAsReady;
@@ -53,7 +60,7 @@ struct LoaderOptions {
 
 struct LoadedSample {
   std::size_t index = 0;     // position in the list given to the loader
-  std::size_t order = 0;     // position in the shuffled order
+  std::size_t order = 0;     // position in the shuffled order (this shard's, when sharded)
   std::string path;
   Status status;             // not ok: pixels is empty
   std::vector<float> pixels; // 3 × image_size × image_size, normalised, CHW

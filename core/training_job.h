@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/distributed_env.h"
 #include "core/job_progress.h"
 #include "core/stop_signal.h"
 #include "db/status.h"
@@ -110,6 +111,15 @@ struct TrainJobContext {
   std::function<void(const ProgressEvent&)> on_event;  // every event; also written to progress.jsonl
   std::function<bool()> should_stop;  // checked after every step: true = checkpoint and stop
   std::function<int64_t()> now_ms;    // clock; empty = system clock
+  // Data-parallel training (world_size > 1): this process is one rank of the job. batch_size is
+  // the global batch (a multiple of world_size; each rank steps on batch_size / world_size pairs
+  // of a disjoint shard of the seeded epoch order), so a checkpoint resumes with any number of
+  // processes. Rank 0 alone writes config.json, progress.jsonl, checkpoints, the model and the
+  // project's rows (give `project` to rank 0 only); every rank reads the checkpoint to resume, so
+  // job_dir must be the same folder on every machine (a shared filesystem). should_stop on any
+  // rank stops all of them after the same step. A rank that dies makes the others fail within
+  // distributed.timeout_s; the job row is marked failed and the job resumes from its checkpoint.
+  DistributedSetup distributed;
 };
 
 struct TrainJobResult {
@@ -124,6 +134,7 @@ struct TrainJobResult {
   std::map<std::string, double> last_metrics;
   double seconds = 0;
   double data_wait_seconds = 0;  // time the step waited for decoded images
+  double comm_seconds = 0;       // time in collectives (distributed training)
 };
 
 // Runs (or resumes) the job. Failures are a Status naming the file and the field or the problem

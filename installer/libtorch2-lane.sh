@@ -28,7 +28,7 @@ jobs="${JOBS:-$(nproc)}"
 suite=trixie
 # What the lane needs inside the root. libopenblas0-openmp: LibTorch's BLAS, sharing its OpenMP
 # pool (see installer/dev.sh); googletest brings the GoogleTest sources CMake's GTest module finds.
-packages=(g++ cmake make ccache libtorch-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
+packages=(g++ cmake make ccache libtorch-dev libgloo-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
           libopenblas0-openmp)
 marker="$root/.capfilt-lane-packages"
 

@@ -22,7 +22,10 @@ torch::Tensor soft_cross_entropy(const torch::Tensor& logits, const torch::Tenso
 }
 
 torch::Tensor itc_loss(const ItcInputs& in) {
-  const torch::Tensor all_ids = torch::cat({in.ids, in.queue_ids.to(in.ids.device())});
+  const torch::Tensor& batch_ids = in.ids_all.defined() ? in.ids_all : in.ids;
+  const torch::Tensor& batch_image_m = in.image_feat_m_all.defined() ? in.image_feat_m_all : in.image_feat_m;
+  const torch::Tensor& batch_text_m = in.text_feat_m_all.defined() ? in.text_feat_m_all : in.text_feat_m;
+  const torch::Tensor all_ids = torch::cat({batch_ids, in.queue_ids.to(in.ids.device())});
   const torch::Tensor hard =
       same_image_targets(in.ids, all_ids).to(in.image_feat.scalar_type());
   torch::Tensor image_feat_m_all;
@@ -31,8 +34,8 @@ torch::Tensor itc_loss(const ItcInputs& in) {
   torch::Tensor targets_t2i;
   {
     torch::NoGradGuard no_grad;
-    image_feat_m_all = torch::cat({in.image_feat_m.t(), in.image_queue}, 1);
-    text_feat_m_all = torch::cat({in.text_feat_m.t(), in.text_queue}, 1);
+    image_feat_m_all = torch::cat({batch_image_m.t(), in.image_queue}, 1);
+    text_feat_m_all = torch::cat({batch_text_m.t(), in.text_queue}, 1);
     const torch::Tensor temp = in.temperature.detach();
     targets_i2t = itc_soft_targets(in.image_feat_m.matmul(text_feat_m_all) / temp, hard, in.alpha);
     targets_t2i = itc_soft_targets(in.text_feat_m.matmul(image_feat_m_all) / temp, hard, in.alpha);

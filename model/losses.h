@@ -42,9 +42,16 @@ struct ItcInputs {
   torch::Tensor queue_ids;     // [Q] int64 image ids of the queued features (-100: empty slot)
   torch::Tensor temperature;   // scalar, learnable; the caller clamps it to [0.001, 0.5]
   double alpha = 0.4;          // weight of the momentum distillation targets
+  // Data-parallel training: the momentum features and ids of the global batch ([G, D], [G]), which
+  // replace the local ones as the batch's columns; the rows stay this rank's B pairs.
+  // Undefined: the columns are the local batch.
+  torch::Tensor image_feat_m_all;
+  torch::Tensor text_feat_m_all;
+  torch::Tensor ids_all;
 };
 
-// (H(q_i2t, p_i2t) + H(q_t2i, p_t2i)) / 2 where the columns are batch + queue.
+// (H(q_i2t, p_i2t) + H(q_t2i, p_t2i)) / 2 where the columns are batch (global batch when given) +
+// queue, averaged over the rows.
 torch::Tensor itc_loss(const ItcInputs& in);
 
 // Indices of the hard negatives for ITM: one negative text per image and one negative image per

@@ -16,6 +16,7 @@
 
 #include "model/blip.h"
 #include "model/checkpoint.h"
+#include "model/distributed.h"
 #include "model/momentum.h"
 #include "model/optimizer.h"
 
@@ -44,6 +45,13 @@ struct PretrainOptions {
   OptimizerConfig optimizer;
   uint64_t seed = 0;  // hard-negative draws and the queue's initial contents
   LossTerms terms;
+  // Data-parallel training (not owned; outlives the Pretrainer; null = one process). Each rank
+  // steps on its share of the global batch (all ranks the same size); the model starts from rank
+  // 0's weights, the ITC columns and the queue hold the momentum features of the global batch, ITM
+  // hard negatives are drawn over the global batch (the same draw on every rank, from the shared
+  // generator), the LM loss is averaged over the global batch's tokens and the gradients over the
+  // ranks. The result equals one process stepping on the whole global batch.
+  Communicator* comm = nullptr;
 };
 
 struct LossValues {
@@ -58,6 +66,7 @@ struct StepResult {
   double learning_rate = 0.0;  // used by this step
   double grad_norm = 0.0;      // before clipping
   double temperature = 0.0;    // ITC temperature after the step
+  double comm_seconds = 0.0;   // spent in collectives (0 for one process)
 };
 
 class Pretrainer {
@@ -75,7 +84,8 @@ class Pretrainer {
   };
   // Forward pass of one batch: clamps the temperature to [0.001, 0.5], computes the momentum
   // features and the three losses, then pushes the momentum features into the queue.
-  // The batch needs at least two distinct image ids (ITM needs a negative).
+  // The (global) batch needs at least two distinct image ids (ITM needs a negative).
+  // With a communicator each loss is this rank's share: their mean over ranks is the global loss.
   Losses forward(const PretrainBatch& batch);
 
   // forward, backward of the enabled terms' sum, clipping, AdamW step, momentum update.
@@ -92,6 +102,7 @@ class Pretrainer {
 
   const LossTerms& terms() const { return terms_; }
   const Blip& model() const { return model_; }
+  Communicator* communicator() const { return comm_; }
   // Only with ITC (null otherwise).
   const Blip& momentum_model() const { return momentum_; }
   const FeatureQueue& queue() const { return queue_; }
@@ -100,6 +111,9 @@ class Pretrainer {
   int64_t steps_taken() const { return optimizer_->steps_taken(); }
 
  private:
+  torch::Tensor share_of_global_token_mean(const torch::Tensor& local_mean,
+                                           const torch::Tensor& logits, const torch::Tensor& labels);
+
   Blip model_;
   LossTerms terms_;
   Blip momentum_;
@@ -108,6 +122,7 @@ class Pretrainer {
   std::unique_ptr<TrainingOptimizer> optimizer_;
   at::Generator generator_;
   torch::Device device_;
+  Communicator* comm_;
 };
 
 // The momentum model's config: `config` with only the image encoder, text encoder and projections.

@@ -49,5 +49,6 @@ void add_bench_capfilt_commands(CLI::App& app, const GlobalOptions& options);  /
 void add_eval_commands(CLI::App& app, const GlobalOptions& options);      // eval filter|retrieval|caption|vqa
 void add_train_commands(CLI::App& app, const GlobalOptions& options);     // train, demo-models
 void add_demo_project_commands(CLI::App& app, const GlobalOptions& options);  // demo-project
+void add_launch_commands(CLI::App& app, const GlobalOptions& options);    // launch (distributed)
 
 }  // namespace capfilt::app

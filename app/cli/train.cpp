@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <ctime>
 #include <filesystem>
@@ -36,6 +37,8 @@ struct TrainArgs {
   std::string config_file;
   bool resume = false;
   bool as_json = false;
+  std::string dist_backend;  // overrides CAPFILT_DIST_BACKEND
+  int dist_timeout = 0;      // seconds; overrides CAPFILT_DIST_TIMEOUT
   int64_t log_every = 10;
   // Flags that override the config; only those given are applied.
   std::map<std::string, json> overrides;
@@ -43,11 +46,24 @@ struct TrainArgs {
   std::vector<std::function<void()>> collect;  // fill the maps from the flags given
 };
 
-std::string device_name(const GlobalOptions& options) {
+std::string device_name(const GlobalOptions& options, int local_rank = -1) {
   model::DeviceSpec spec;
   std::string error;
   if (!model::parse_device(options.device, &spec, &error)) throw std::runtime_error(error);
+  // One process per GPU: a launched rank takes the GPU of its LOCAL_RANK unless told one.
+  const bool indexed = options.device.find(':') != std::string::npos;
+  if (local_rank >= 0 && spec.kind == model::DeviceSpec::Kind::kCuda && !indexed) {
+    spec.index = local_rank;
+  }
   return spec.to_string();
+}
+
+Result<core::DistributedSetup> distributed_setup(const TrainArgs& a) {
+  auto d = core::distributed_setup_from_env([](const char* name) { return std::getenv(name); });
+  if (!d) return d;
+  if (!a.dist_backend.empty()) d->backend = a.dist_backend;
+  if (a.dist_timeout > 0) d->timeout_s = a.dist_timeout;
+  return d;
 }
 
 std::string default_job_dir(const std::string& project, const std::string& task) {
@@ -57,23 +73,31 @@ std::string default_job_dir(const std::string& project, const std::string& task)
   return (fs::path(project).parent_path() / "jobs" / (task + "-" + stamp)).string();
 }
 
-int fail(const std::string& message, bool as_json) {
-  if (as_json) {
+int fail(const std::string& message, bool as_json, int rank = 0) {
+  if (as_json && rank == 0) {
     core::ProgressEvent e;
     e.kind = core::ProgressEventKind::kFinished;
     e.status = "failed";
     e.text = message;
     core::ProgressWriter(std::cout, true).write(e);
   }
-  std::cerr << "capfilt train: " << message << "\n";
+  std::cerr << "capfilt train" << (rank > 0 ? " (rank " + std::to_string(rank) + ")" : "") << ": "
+            << message << "\n";
   return 1;
 }
 
 int run_train(const GlobalOptions& options, TrainArgs& a) {
   apply_runtime(options);
   for (const auto& collect : a.collect) collect();
+  auto dist = distributed_setup(a);
+  if (!dist) return fail(dist.status().message(), a.as_json);
+  const int rank = dist->rank;
+  if (dist->enabled() && a.job_dir.empty()) {
+    return fail("distributed training needs --job-dir (the same folder for every process)",
+                a.as_json, rank);
+  }
   std::unique_ptr<db::Project> project;
-  if (!a.project.empty()) {
+  if (!a.project.empty() && rank == 0) {  // rank 0 alone writes the project
     db::OpenOptions open;
     open.create_if_missing = false;
     auto p = db::Project::open(a.project, open);
@@ -107,14 +131,15 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
     patch["data"] = data;
   }
   if (Status s = core::apply_overrides(config, patch.dump(), "command-line flags"); !s) {
-    return fail(s.message(), a.as_json);
+    return fail(s.message(), a.as_json, rank);
   }
 
   core::TrainJobContext ctx;
   ctx.job_dir = a.job_dir;
   ctx.project = project.get();
   ctx.default_vocab = resource_path(options, "bert-base-uncased/vocab.txt");
-  ctx.device = device_name(options);
+  ctx.device = device_name(options, dist->enabled() ? dist->local_rank : -1);
+  ctx.distributed = *dist;
   ctx.resume = a.resume;
   ctx.log_every = a.log_every;
   ctx.pid = static_cast<int64_t>(::getpid());
@@ -122,11 +147,12 @@ int run_train(const GlobalOptions& options, TrainArgs& a) {
   core::ProgressWriter writer(std::cout, a.as_json);
   ctx.on_event = [&](const core::ProgressEvent& e) {
     if (e.kind == core::ProgressEventKind::kFinished && e.status == "failed") return;  // below
-    writer.write(e);
+    if (rank == 0) writer.write(e);  // the other ranks' progress is the same
   };
-  if (!a.as_json) std::cout << "job folder: " << a.job_dir << "\n";
+  if (!a.as_json && rank == 0) std::cout << "job folder: " << a.job_dir << "\n";
   auto result = core::run_training_job(config, ctx);
-  if (!result) return fail(result.status().message(), a.as_json);
+  if (!result) return fail(result.status().message(), a.as_json, rank);
+  if (rank > 0) return result->status == "cancelled" ? kExitStopped : 0;
   if (result->status == "cancelled") {
     std::cerr << "capfilt train: stopped by signal after step " << result->steps_done
               << "; checkpoint " << result->checkpoint << "; continue with: capfilt train "
@@ -206,6 +232,13 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   cmd->add_flag("--json", a.as_json, "progress as JSON lines (see README: Training jobs)");
   cmd->add_option("--log-every", a.log_every, "progress line and metrics every N steps")
       ->capture_default_str();
+  cmd->add_option("--dist-backend", a.dist_backend,
+                  "distributed: gloo or nccl (default: gloo on CPU, nccl on CUDA; env "
+                  "CAPFILT_DIST_BACKEND)")
+      ->check(CLI::IsMember({"gloo", "nccl"}));
+  cmd->add_option("--dist-timeout", a.dist_timeout,
+                  "distributed: seconds a rank waits for the others before failing (default 300; "
+                  "env CAPFILT_DIST_TIMEOUT)");
   add_override<std::string>(cmd, a, "--preset", "preset", "tiny, base or large (from scratch)");
   add_override<std::string>(cmd, a, "--init", "init", "checkpoint to start from");
   add_override<int64_t>(cmd, a, "--parent-model", "parent_model_id", "the project's model --init is");

@@ -60,6 +60,7 @@ class CaptionTaskTrainer : public TaskTrainer {
     o.optimizer = s.optimizer;
     o.seed = s.seed;
     o.terms = terms;
+    o.comm = s.comm;
     return o;
   }
   TaskSettings settings_;

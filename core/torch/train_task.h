@@ -21,6 +21,7 @@ struct TaskSettings {
   int64_t max_text_length = 30;  // caption tokens (the captioner's prompt comes on top)
   std::string prompt;            // captioner only
   int64_t prompt_length = 1;     // [DEC] + prompt tokens left out of the LM loss
+  model::Communicator* comm = nullptr;  // data-parallel training (not owned); pretrain and subsets
 };
 
 // The losses a task trains (VQA: lm, its answer loss).

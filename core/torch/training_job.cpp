@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include "core/train_data.h"
 #include "core/training_job.h"
 #include "db/project.h"
+#include "model/distributed.h"
 #include "model/error.h"
 #include "model/hf_import.h"
 #include "model/tokenizer.h"
@@ -80,6 +83,7 @@ class JobRunner {
   JobRunner(const TrainJobConfig& config, const TrainJobContext& context)
       : config_(config), ctx_(context), config_json_(to_json(config)) {
     now_ = ctx_.now_ms ? ctx_.now_ms : std::function<int64_t()>(system_now_ms);
+    if (!root()) ctx_.project = nullptr;  // rank 0 alone writes the job row, metrics and models
   }
 
   Result<TrainJobResult> run() {
@@ -94,6 +98,10 @@ class JobRunner {
     } catch (const std::exception& e) {
       s = Status::invalid(e.what());
     }
+    if (!s && comm_ && s.code() == Status::Code::kInvalid) {
+      s = Status::invalid(s.message() + "; the job continues from its newest checkpoint with "
+                          "--resume, with any number of processes");
+    }
     if (!s) {
       fail(s);
       return s;
@@ -106,7 +114,7 @@ class JobRunner {
     std::error_code ec;
     fs::create_directories(ctx_.job_dir, ec);
     if (ec) return Status::io_error(ctx_.job_dir + ": cannot create the job folder: " + ec.message());
-    log_.open(fs::path(ctx_.job_dir) / "progress.jsonl", std::ios::app);
+    if (root()) log_.open(fs::path(ctx_.job_dir) / "progress.jsonl", std::ios::app);
     if (Status s = open_job_row(); !s) return s;
     checkpoint_ = ctx_.resume ? newest_checkpoint(ctx_.job_dir) : std::string();
     if (ctx_.resume && checkpoint_.empty()) {
@@ -125,7 +133,35 @@ class JobRunner {
         return s;
       }
     }
-    if (Status s = write_config(); !s) return s;
+    if (root()) {
+      if (Status s = write_config(); !s) return s;
+    }
+    return Status::ok();
+  }
+
+  bool root() const { return ctx_.distributed.rank == 0; }
+  int world() const { return std::max(1, ctx_.distributed.world_size); }
+
+  // Joins the other ranks (distributed training only).
+  Status connect() {
+    const DistributedSetup& d = ctx_.distributed;
+    if (config_.task == TrainTask::kVqa) {
+      return Status::invalid("distributed training covers pretrain, captioner and filter; run vqa "
+                             "as one process");
+    }
+    if (config_.batch_size % world() != 0) {
+      return Status::invalid("field 'batch_size' is " + std::to_string(config_.batch_size) +
+                             ", not a multiple of the " + std::to_string(world()) +
+                             " processes (batch_size is the global batch, split evenly)");
+    }
+    model::ProcessGroupOptions o;
+    o.rank = d.rank;
+    o.world_size = d.world_size;
+    o.master_addr = d.master_addr;
+    o.master_port = d.master_port;
+    o.backend = d.backend.empty() ? default_backend(ctx_.device) : d.backend;
+    o.timeout = std::chrono::seconds(d.timeout_s);
+    comm_ = model::connect_process_group(o);
     return Status::ok();
   }
 
@@ -235,6 +271,9 @@ class JobRunner {
     }
     const int64_t per_epoch = result_.pairs / config_.batch_size;
     result_.total_steps = config_.steps > 0 ? config_.steps : config_.epochs * per_epoch;
+    if (world() > 1) {
+      if (Status s = connect(); !s) return s;
+    }
 
     torch::manual_seed(config_.seed);  // initial weights of a model built from a preset
     model::Blip blip = build_model(tokenizer);
@@ -245,6 +284,7 @@ class JobRunner {
     }
     blip->to(torch::Device(ctx_.device));
     TaskSettings settings = task_settings(config_, result_.total_steps, tokenizer);
+    settings.comm = comm_.get();
     std::unique_ptr<TaskTrainer> trainer = make_task_trainer(config_.task, blip, settings);
     if (!checkpoint_.empty()) {
       const std::string file = (fs::path(checkpoint_) / "training_state.safetensors").string();
@@ -287,6 +327,11 @@ class JobRunner {
     o.start = static_cast<size_t>(sample_position_);
     o.augment = true;
     o.delivery = Delivery::kInOrder;  // the order depends on the seed alone: exact resume
+    if (world() > 1) {  // the distributed sampler: rank r takes the r-th slice of each global batch
+      o.shard_block = static_cast<size_t>(config_.batch_size / world());
+      o.shard_index = static_cast<size_t>(ctx_.distributed.rank);
+      o.shard_count = static_cast<size_t>(world());
+    }
     return std::make_unique<BatchLoader>(std::move(paths), o);
   }
 
@@ -299,24 +344,37 @@ class JobRunner {
     const RateMeter meter(result_.total_steps - first_step, now_());
     bool stopped = false;
     while (step_ < result_.total_steps) {
-      if (!loader) loader = open_loader(pairs, image_size);
-      const auto wait_start = std::chrono::steady_clock::now();
-      std::vector<LoadedSample> failed;
-      std::vector<LoadedSample> batch = loader->next_batch(config_.batch_size, &failed);
-      result_.data_wait_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
-      const bool epoch_start = sample_position_ == 0;
-      sample_position_ += static_cast<int64_t>(batch.size() + failed.size());
-      for (const LoadedSample& f : failed) warn(f.status.message());
-      if (static_cast<int64_t>(batch.size()) < config_.batch_size) {  // the epoch's remainder
-        if (epoch_start) {
-          return Status::invalid("fewer than one batch of the selection's images could be decoded");
-        }
+      // Distributed: every rank sees the same global positions, so all end the epoch together
+      // (its last partial global batch is dropped, as one process drops it).
+      if (world() > 1 && sample_position_ + config_.batch_size > result_.pairs) {
         loader.reset();
         ++epoch_;
         sample_position_ = 0;
-        continue;
       }
+      if (!loader) loader = open_loader(pairs, image_size);
+      const auto wait_start = std::chrono::steady_clock::now();
+      std::vector<LoadedSample> batch;
+      if (world() > 1) {
+        batch = next_shard_batch(*loader);
+        sample_position_ += config_.batch_size;
+      } else {
+        std::vector<LoadedSample> failed;
+        batch = loader->next_batch(config_.batch_size, &failed);
+        const bool epoch_start = sample_position_ == 0;
+        sample_position_ += static_cast<int64_t>(batch.size() + failed.size());
+        for (const LoadedSample& f : failed) warn(f.status.message());
+        if (static_cast<int64_t>(batch.size()) < config_.batch_size) {  // the epoch's remainder
+          if (epoch_start) {
+            return Status::invalid("fewer than one batch of the selection's images could be decoded");
+          }
+          loader.reset();
+          ++epoch_;
+          sample_position_ = 0;
+          continue;
+        }
+      }
+      result_.data_wait_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
       std::vector<const TrainPair*> items;
       std::vector<const std::vector<float>*> pixels;
       for (const LoadedSample& s : batch) {
@@ -328,7 +386,7 @@ class JobRunner {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       record_step(r, seconds, first_step, meter);
-      if (ctx_.should_stop && ctx_.should_stop()) {
+      if (stop_requested()) {
         stopped = step_ < result_.total_steps;
         break;
       }
@@ -340,7 +398,50 @@ class JobRunner {
     result_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     checkpoint(trainer);
-    return stopped ? finish_stopped() : finish_trained(trainer);
+    Status s = stopped ? finish_stopped() : finish_trained(trainer);
+    // No rank reports success before rank 0 has written the checkpoint and the model.
+    if (s && comm_) comm_->barrier("the end of the job");
+    return s;
+  }
+
+  // Distributed: all ranks stop after the same step when any was asked to.
+  bool stop_requested() {
+    const bool here = ctx_.should_stop && ctx_.should_stop();
+    if (!comm_) return here;
+    // On the training device: NCCL reduces CUDA tensors only.
+    torch::Tensor flag =
+        torch::full({1}, here ? 1 : 0, torch::TensorOptions(torch::kInt).device(ctx_.device));
+    comm_->all_reduce_max(flag, "the agreement on stopping");
+    return flag.item<int>() != 0;
+  }
+
+  // This rank's batch_size / world samples of the global batch. A file that fails to decode is
+  // replaced by another sample of the same rank's batch (with a warning), so every rank keeps its
+  // share and the ranks stay in step.
+  std::vector<LoadedSample> next_shard_batch(BatchLoader& loader) {
+    const int64_t share = config_.batch_size / world();
+    std::vector<LoadedSample> batch;
+    std::vector<size_t> failed;
+    for (int64_t i = 0; i < share; ++i) {
+      std::optional<LoadedSample> s = loader.next();
+      if (!s) throw std::runtime_error("the data loader ended inside an epoch");
+      if (!s->status) {
+        warn(s->status.message() + " (replaced by another image of rank " +
+             std::to_string(ctx_.distributed.rank) + "'s batch)");
+        failed.push_back(batch.size());
+      }
+      batch.push_back(std::move(*s));
+    }
+    if (failed.size() == batch.size()) {
+      throw std::runtime_error("rank " + std::to_string(ctx_.distributed.rank) + ": none of the " +
+                               std::to_string(share) + " images of its batch could be decoded");
+    }
+    size_t good = 0;
+    for (size_t f : failed) {
+      while (!batch[good].status) ++good;
+      batch[f] = batch[good];
+    }
+    return batch;
   }
 
   void warn(const std::string& text) {
@@ -366,6 +467,11 @@ class JobRunner {
     m["grad_norm"] = r.grad_norm;
     m["pairs_per_s"] = pairs_per_s;
     m["data_wait_share"] = seconds > 0 ? result_.data_wait_seconds / seconds : 0.0;
+    if (comm_) {
+      result_.comm_seconds += r.comm_seconds;
+      m["comm_share"] = seconds > 0 ? result_.comm_seconds / seconds : 0.0;
+      m["processes"] = world();
+    }
     result_.last_metrics = m;
     result_.steps_done = step_;
     const bool report = ctx_.log_every <= 1 || step_ % ctx_.log_every == 0 ||
@@ -387,7 +493,31 @@ class JobRunner {
     }
   }
 
+  // Distributed: the ranks' weights and training state must be equal (same averaged gradients,
+  // same updates); a checksum compared across ranks catches a divergence before rank 0 saves.
+  void check_ranks_agree(TaskTrainer& trainer) {
+    torch::NoGradGuard no_grad;
+    double sum = 0.0;
+    for (const torch::Tensor& p : trainer.model()->parameters()) {
+      sum += p.detach().to(torch::kDouble).sum().item<double>();
+    }
+    for (const auto& [name, t] : trainer.state()) {
+      if (t.is_floating_point()) sum += t.to(torch::kDouble).sum().item<double>();
+    }
+    torch::Tensor range = torch::tensor({sum, -sum}, torch::kDouble).to(torch::Device(ctx_.device));
+    comm_->all_reduce_max(range, "the check that the ranks' weights agree");
+    const double high = range[0].item<double>();
+    const double low = -range[1].item<double>();
+    if (high - low > 1e-12 * std::max(1.0, std::abs(high))) {
+      throw std::runtime_error("distributed training: the ranks' weights differ after step " +
+                               std::to_string(step_) + " (checksums from " + std::to_string(low) +
+                               " to " + std::to_string(high) + "); no checkpoint was written");
+    }
+  }
+
   void checkpoint(TaskTrainer& trainer) {
+    if (comm_) check_ranks_agree(trainer);
+    if (!root()) return;  // the ranks' states are equal; rank 0 writes
     internal::CheckpointPosition p;
     p.step = step_;
     p.epoch = epoch_;
@@ -428,7 +558,7 @@ class JobRunner {
 
   Status finish_trained(TaskTrainer& trainer) {
     result_.model_path = (fs::path(ctx_.job_dir) / "model").string();
-    internal::write_model_atomically(trainer.model(), result_.model_path);
+    if (root()) internal::write_model_atomically(trainer.model(), result_.model_path);
     if (ctx_.project) {
       if (Status s = add_model_row(trainer); !s) return s;
       ctx_.project->update_job(job_id_, db::JobStatus::kSucceeded, ctx_.pid, 1.0);
@@ -487,6 +617,7 @@ class JobRunner {
   int64_t sample_position_ = 0;
   std::string data_fingerprint_;
   TrainJobResult result_;
+  std::unique_ptr<model::Communicator> comm_;  // distributed training only
 };
 
 }  // namespace
