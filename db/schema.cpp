@@ -207,12 +207,22 @@ const char* const kImportRoot = R"sql(
 ALTER TABLE imports ADD COLUMN dataset_root TEXT NOT NULL DEFAULT '';
 )sql";
 
+// 9: the project's identity, so a CapFilt results file made on another machine from a copy of
+// the project is merged into that project and no other (db/capfilt_results.h). Copies share it.
+const char* const kProjectId = R"sql(
+CREATE TABLE project_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+WITH r(h) AS (SELECT lower(hex(randomblob(16))))
+INSERT INTO project_meta(key, value)
+  SELECT 'uuid', substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' ||
+                 substr(h, 17, 4) || '-' || substr(h, 21) FROM r;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
                                                        kBrowseIndexes, kScoreSource, kSplitPathIndex,
-                                                       kBrowseCounters, kImportRoot};
+                                                       kBrowseCounters, kImportRoot, kProjectId};
   return kMigrations;
 }
 
