@@ -74,7 +74,7 @@ Status check_application_id(Connection& c, bool allow_empty) {
     if (!tables) return tables.status();
     if (tables.value() == 0) return Status::ok();
   }
-  return Status::corrupt(std::string(kLabel) + " " + c.path() +
+  return Status::invalid(std::string(kLabel) + " " + c.path() +
                          " is not a CapFilt results file (a project, or another SQLite file?)");
 }
 
@@ -165,6 +165,18 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_for_run(
 }
 
 Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_for_merge(
+    const std::string& path) {
+  auto file = open_checked(path);
+  const Status& s = file.status();
+  if (!file && s.code() == Status::Code::kCorrupt &&
+      s.message().find("copy it again") == std::string::npos) {
+    return Status::corrupt(s.message() + "; copy it again from the machine that made it, or "
+                                         "run its shard again");
+  }
+  return file;
+}
+
+Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_checked(
     const std::string& path) {
   if (!file_exists(path)) return Status::not_found(std::string(kLabel) + " " + path + " does not exist");
   auto connection = Connection::open(path, false, 5000, false, kLabel);

@@ -91,6 +91,7 @@ class CapfiltResultsFile {
 
  private:
   CapfiltResultsFile(std::string path, std::unique_ptr<internal::Connection> connection);
+  static Result<std::unique_ptr<CapfiltResultsFile>> open_checked(const std::string& path);
   Status read_header();
   Status write_header();
 

@@ -301,7 +301,7 @@ void add_capfilt_commands(CLI::App& app, const GlobalOptions& options) {
   });
   cmd->callback([a, cmd, merge_cmd, &options] {
     if (merge_cmd->parsed()) return;
-    if (a->project.empty()) throw CLI::RequiredError(cmd->get_name() + " needs a project");
+    if (a->project.empty()) throw CLI::RequiredError("project");
     const int rc = run(options, *a);
     if (rc != 0) std::exit(rc);
   });
