@@ -189,7 +189,9 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_checked(
     const int rc = check->step();
     if (rc != SQLITE_ROW) return c.error("checking the file", rc);
     if (check->text(0) != "ok") {
-      return Status::corrupt(std::string(kLabel) + " " + path + " is damaged (" + check->text(0) +
+      std::string why = check->text(0);
+      for (char& ch : why) ch = ch == '\n' ? ' ' : ch;
+      return Status::corrupt(std::string(kLabel) + " " + path + " is damaged (" + why +
                              "); copy it again from the machine that made it, or run its shard "
                              "again");
     }

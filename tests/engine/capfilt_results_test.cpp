@@ -269,15 +269,28 @@ TEST_F(CapfiltResultsTest, TruncatedOverwrittenAndForeignFilesAreRefused) {
     const std::string junk(4096, '\x5a');
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   }
+  // Rows cut out by another program: a sound SQLite file whose rows disagree with its counts.
+  fs::copy_file(results_path("good"), results_path("cut"));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(results_path("cut").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM scores WHERE image = 3", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
   std::ofstream(results_path("text")) << "{\"not\": \"a results file\"}\n";
   fs::copy_file(project_path("target"), results_path("project"));
 
   auto project = db::Project::open(project_path("target")).value();
-  for (const char* name : {"truncated", "overwritten", "text", "project", "missing"}) {
+  for (const char* name : {"truncated", "overwritten", "cut", "text", "project", "missing"}) {
     auto refused = merge(*project, name);
     ASSERT_FALSE(refused.is_ok()) << name;
     EXPECT_NE(refused.status().message().find(results_path(name)), std::string::npos)
         << name << ": " << refused.status().message();
+    if (std::string(name) == "cut") {
+      EXPECT_NE(refused.status().message().find("rows of scores"), std::string::npos)
+          << refused.status().message();
+    }
   }
   EXPECT_TRUE(project->decision_log()->empty());
   EXPECT_TRUE(project->models()->empty());
