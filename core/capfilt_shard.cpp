@@ -52,7 +52,8 @@ Result<db::ModelRecord> identity(db::Project& project, const BlipEngine& engine,
 
 Result<db::CapfiltResultsHeader> results_header(db::Project& project, CapfiltModels& models,
                                                 const CapfiltRunOptions& options) {
-  if (models.captioner == nullptr || models.filter == nullptr) return Status::invalid("no models given");
+  if (models.captioner == nullptr || models.filter == nullptr)
+    return Status::invalid("no models given");
   db::CapfiltResultsHeader h;
   auto uuid = project.uuid();
   if (!uuid) return uuid.status();

@@ -21,9 +21,10 @@ std::string describe(const std::string& path, const std::string& config_json) {
 Status other_models(const CapfiltResultsFile& file, const std::string& role,
                     const ModelRecord& made_with, const std::string& project_has) {
   return Status::invalid(
-      "results file " + file.path() + " was made with another " + role + " than this project's: " +
-      describe(made_with.checkpoint_path, made_with.config_json) + ", where the project has " +
-      project_has + "; merge it into the project it was made from, or run CapFilt again with "
+      "results file " + file.path() + " was made with another " + role +
+      " than this project's: " + describe(made_with.checkpoint_path, made_with.config_json) +
+      ", where the project has " + project_has +
+      "; merge it into the project it was made from, or run CapFilt again with "
       "this project's models");
 }
 
@@ -35,8 +36,9 @@ Result<int64_t> resolve_model(Connection& c, Project& project, const CapfiltResu
                               int64_t* registered) {
   auto stmt = made_with.id != 0
                   ? c.prepare("SELECT id, checkpoint_path, config_json FROM models WHERE id = ?1")
-                  : c.prepare("SELECT id, checkpoint_path, config_json FROM models "
-                              "WHERE checkpoint_path = ?1 ORDER BY id LIMIT 1");
+                  : c.prepare(
+                        "SELECT id, checkpoint_path, config_json FROM models "
+                        "WHERE checkpoint_path = ?1 ORDER BY id LIMIT 1");
   if (!stmt) return stmt.status();
   if (made_with.id != 0) {
     stmt->bind_i64(1, made_with.id);
@@ -55,8 +57,7 @@ Result<int64_t> resolve_model(Connection& c, Project& project, const CapfiltResu
   }
   if (rc != SQLITE_DONE) return c.error("finding the " + role, rc);
   if (made_with.id != 0) {
-    return other_models(file, role, made_with,
-                        "no model #" + std::to_string(made_with.id));
+    return other_models(file, role, made_with, "no model #" + std::to_string(made_with.id));
   }
   stmt = internal::Stmt();
   ModelRecord record = made_with;
@@ -82,8 +83,8 @@ Result<int64_t> image_id(Connection& c, const CapfiltResultsFile& file, const st
 Result<int64_t> caption_id(Connection& c, const CapfiltResultsFile& file, int64_t image,
                            const std::string& image_path, const CapfiltCaptionScore& score,
                            const std::string& project_path) {
-  auto find = c.prepare(
-      "SELECT id FROM captions WHERE image_id = ?1 AND text = ?2 AND source = ?3");
+  auto find =
+      c.prepare("SELECT id FROM captions WHERE image_id = ?1 AND text = ?2 AND source = ?3");
   if (!find) return find.status();
   find->bind_i64(1, image).bind_text(2, score.text).bind_text(3, to_string(score.source));
   const int rc = find->step();
@@ -103,9 +104,8 @@ Result<CapfiltMerge> Project::merge_capfilt_results(CapfiltResultsFile& file) {
   if (!own) return own.status();
   if (header.project_uuid != own.value()) {
     return Status::invalid("results file " + file.path() + " was made from another project (" +
-                           header.project_path + ", id " + header.project_uuid +
-                           ") than " + path_ + " (id " + own.value() +
-                           "); merge it into the project it was made from");
+                           header.project_path + ", id " + header.project_uuid + ") than " + path_ +
+                           " (id " + own.value() + "); merge it into the project it was made from");
   }
   Connection& c = *impl_->connection;
   WriteTransaction txn(c);

@@ -136,7 +136,8 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_for_run(
   if (!connection) return connection.status();
   Connection& c = *connection.value();
   if (Status s = check_application_id(c, true); !s) return s;
-  std::unique_ptr<CapfiltResultsFile> file(new CapfiltResultsFile(path, std::move(connection).value()));
+  std::unique_ptr<CapfiltResultsFile> file(
+      new CapfiltResultsFile(path, std::move(connection).value()));
   auto tables = single_i64(c, "SELECT count(*) FROM sqlite_master", "reading the schema");
   if (!tables) return tables.status();
   if (tables.value() == 0) {  // a new file
@@ -154,7 +155,8 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_for_run(
   if (!same_run(file->header_, header)) {
     return Status::invalid(std::string(kLabel) + " " + path + " holds a run of shard " +
                            std::to_string(file->header_.shard_index) + "/" +
-                           std::to_string(file->header_.shard_count) + " with other models, "
+                           std::to_string(file->header_.shard_count) +
+                           " with other models, "
                            "options or project than this one; give this run another file");
   }
   auto unfinish = c.prepare("UPDATE header SET value = '0' WHERE key = 'finished'");
@@ -170,15 +172,17 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_for_merge(
   const Status& s = file.status();
   if (!file && s.code() == Status::Code::kCorrupt &&
       s.message().find("copy it again") == std::string::npos) {
-    return Status::corrupt(s.message() + "; copy it again from the machine that made it, or "
-                                         "run its shard again");
+    return Status::corrupt(s.message() +
+                           "; copy it again from the machine that made it, or "
+                           "run its shard again");
   }
   return file;
 }
 
 Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_checked(
     const std::string& path) {
-  if (!file_exists(path)) return Status::not_found(std::string(kLabel) + " " + path + " does not exist");
+  if (!file_exists(path))
+    return Status::not_found(std::string(kLabel) + " " + path + " does not exist");
   auto connection = Connection::open(path, false, 5000, false, kLabel);
   if (!connection) return connection.status();
   Connection& c = *connection.value();
@@ -196,7 +200,8 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_checked(
                              "again");
     }
   }
-  std::unique_ptr<CapfiltResultsFile> file(new CapfiltResultsFile(path, std::move(connection).value()));
+  std::unique_ptr<CapfiltResultsFile> file(
+      new CapfiltResultsFile(path, std::move(connection).value()));
   if (Status s = file->read_header(); !s) return s;
   if (!file->finished_) {
     return Status::invalid(std::string(kLabel) + " " + path + " is unfinished: its run (shard " +
@@ -209,7 +214,8 @@ Result<std::unique_ptr<CapfiltResultsFile>> CapfiltResultsFile::open_checked(
     auto rows = single_i64(c, std::string("SELECT count(*) FROM ") + table, "counting rows");
     if (!rows) return rows.status();
     auto recorded = single_i64(
-        c, std::string("SELECT CAST(value AS INTEGER) FROM header WHERE key = 'count_") + table + "'",
+        c,
+        std::string("SELECT CAST(value AS INTEGER) FROM header WHERE key = 'count_") + table + "'",
         "reading the counts");
     if (!recorded || recorded.value() != rows.value()) {
       return Status::corrupt(std::string(kLabel) + " " + path + " is damaged: it holds " +
@@ -311,8 +317,8 @@ Status CapfiltResultsFile::append(const CapfiltBatch& batch) {
       row->bind_i64(1, n).bind_i64(2, static_cast<int64_t>(k)).bind_i64(3, score.caption_id);
       row->bind_i64(4, synthetic ? score.synthetic_index : -1);
       row->bind_text(5, synthetic ? "synthetic" : to_string(score.source));
-      row->bind_text(6, synthetic ? image.synthetic[static_cast<size_t>(score.synthetic_index)]
-                                  : score.text);
+      row->bind_text(
+          6, synthetic ? image.synthetic[static_cast<size_t>(score.synthetic_index)] : score.text);
       row->bind_f64(7, score.itm).bind_f64(8, score.itc);
       row->bind_text(9, score.itm < header_.threshold ? "drop" : "keep");
       if (Status s = c.run(row.value(), "adding a score"); !s) return s;
@@ -377,15 +383,16 @@ Status CapfiltResultsFile::for_each_image(
       score.itc = scores->f64(5);
       score.text = scores->text(3);
       const bool source_ok = parse(scores->text(2), &score.source);
-      const bool index_ok = score.caption_id != 0
-                                ? score.synthetic_index == -1
-                                : score.synthetic_index >= 0 &&
-                                      score.synthetic_index < static_cast<int>(image.synthetic.size());
-      const bool proposal_ok =
-          scores->text(6) == (score.itm < header_.threshold ? "drop" : "keep");
+      const bool index_ok =
+          score.caption_id != 0
+              ? score.synthetic_index == -1
+              : score.synthetic_index >= 0 &&
+                    score.synthetic_index < static_cast<int>(image.synthetic.size());
+      const bool proposal_ok = scores->text(6) == (score.itm < header_.threshold ? "drop" : "keep");
       if (!source_ok || !index_ok || !proposal_ok) {
         return Status::corrupt(std::string(kLabel) + " " + path_ + " is damaged: a score of " +
-                               image.path + " does not agree with the file's captions or "
+                               image.path +
+                               " does not agree with the file's captions or "
                                "threshold; run its shard again");
       }
       image.scores.push_back(std::move(score));

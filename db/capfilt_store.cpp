@@ -106,8 +106,8 @@ Status store_capfilt_images(Connection& c, const CapfiltBatch& batch, int64_t no
         }
         caption_id = synthetic_ids[static_cast<size_t>(score.synthetic_index)];
       }
-      if (Status s = upsert_score(c, {caption_id, batch.filter_id, score.itm, score.itc},
-                                  project_path);
+      if (Status s =
+              upsert_score(c, {caption_id, batch.filter_id, score.itm, score.itc}, project_path);
           !s) {
         return s;
       }

@@ -41,8 +41,8 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
     return Status::not_found("project " + path + " does not exist");
   if (options.read_only && !file_exists(path))
     return Status::not_found("project " + path + " does not exist");
-  auto connection = Connection::open(path, options.create_if_missing, options.busy_timeout_ms,
-                                     options.read_only);
+  auto connection =
+      Connection::open(path, options.create_if_missing, options.busy_timeout_ms, options.read_only);
   if (!connection) return connection.status();
   Connection& c = *connection.value();
   // Check the version before anything writes: switching to WAL would already change the file.
@@ -50,8 +50,8 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
   if (!version) return version.status();
   if (version.value() > schema_version()) return internal::newer_schema(path, version.value());
   if (Status s = check_is_project(c, version.value()); !s) return s;
-  if (options.read_only) return open_read_only(path, std::move(connection).value(),
-                                               version.value(), options);
+  if (options.read_only)
+    return open_read_only(path, std::move(connection).value(), version.value(), options);
   auto mode = c.prepare("PRAGMA journal_mode = WAL");
   if (!mode) return mode.status();
   if (int rc = mode->step(); rc != SQLITE_ROW) return c.error("switching to WAL", rc);

@@ -220,9 +220,9 @@ INSERT INTO project_meta(key, value)
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
-                                                       kBrowseIndexes, kScoreSource, kSplitPathIndex,
-                                                       kBrowseCounters, kImportRoot, kProjectId};
+  static const std::vector<std::string> kMigrations = {
+      kCoreTables,     kJobTables,      kCaptionSearch, kBrowseIndexes, kScoreSource,
+      kSplitPathIndex, kBrowseCounters, kImportRoot,    kProjectId};
   return kMigrations;
 }
 

@@ -56,9 +56,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
                                                      int busy_timeout_ms, bool read_only,
                                                      const std::string& label) {
   sqlite3* db = nullptr;
-  int flags = read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
-                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                              (create ? SQLITE_OPEN_CREATE : 0);
+  int flags = read_only
+                  ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -76,7 +76,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
 }
 
 Connection::Connection(sqlite3* db, std::string path, int busy_timeout_ms, std::string label)
-    : db_(db), path_(std::move(path)), label_(std::move(label)), busy_timeout_ms_(busy_timeout_ms) {}
+    : db_(db),
+      path_(std::move(path)),
+      label_(std::move(label)),
+      busy_timeout_ms_(busy_timeout_ms) {}
 
 Connection::~Connection() {
   for (auto& entry : cache_) sqlite3_finalize(entry.second);

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,9 +15,9 @@
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
 #include "core/capfilt_shard.h"
-#include "core/stop_signal.h"
 #include "core/job_progress.h"
 #include "core/model_registry.h"
+#include "core/stop_signal.h"
 #include "db/project.h"
 
 namespace capfilt::app {
@@ -96,18 +96,20 @@ void print_summary(const core::CapfiltReport& r, const core::CapfiltRunOptions& 
   }
   if (r.failures.size() > 20) std::printf("  ... and %zu more\n", r.failures.size() - 20);
   if (o.results != nullptr) {
-    std::printf("written to results file %s: synthetic captions %lld, scores %lld (%s; merge it "
-                "with `capfilt capfilt merge`)\n",
-                o.results->path().c_str(), static_cast<long long>(r.counts.captions_added),
-                static_cast<long long>(r.counts.scores_written),
-                o.results->finished() ? "finished" : "unfinished: run the same command again");
+    std::printf(
+        "written to results file %s: synthetic captions %lld, scores %lld (%s; merge it "
+        "with `capfilt capfilt merge`)\n",
+        o.results->path().c_str(), static_cast<long long>(r.counts.captions_added),
+        static_cast<long long>(r.counts.scores_written),
+        o.results->finished() ? "finished" : "unfinished: run the same command again");
   } else {
-    std::printf("synthetic captions added %lld, scores written %lld, automatic decisions %lld, "
-                "captions left to their curator's decision %lld\n",
-                static_cast<long long>(r.counts.captions_added),
-                static_cast<long long>(r.counts.scores_written),
-                static_cast<long long>(r.counts.decisions_written),
-                static_cast<long long>(r.counts.kept_by_curator));
+    std::printf(
+        "synthetic captions added %lld, scores written %lld, automatic decisions %lld, "
+        "captions left to their curator's decision %lld\n",
+        static_cast<long long>(r.counts.captions_added),
+        static_cast<long long>(r.counts.scores_written),
+        static_cast<long long>(r.counts.decisions_written),
+        static_cast<long long>(r.counts.kept_by_curator));
   }
   std::printf("filter at ITM < %g: drops %.1f %% of web captions (%lld of %lld) and %.1f %% of "
               "synthetic captions (%lld of %lld: the captioner's noise ratio)\n",
@@ -224,8 +226,8 @@ int merge(const MergeArgs& a) {
   int refused = 0;
   for (const std::string& path : a.files) {
     auto file = db::CapfiltResultsFile::open_for_merge(path);
-    Result<db::CapfiltMerge> merged =
-        file ? project->merge_capfilt_results(*file.value()) : Result<db::CapfiltMerge>(file.status());
+    Result<db::CapfiltMerge> merged = file ? project->merge_capfilt_results(*file.value())
+                                           : Result<db::CapfiltMerge>(file.status());
     if (!merged) {
       std::fprintf(stderr, "refused %s: %s\n", path.c_str(), merged.status().message().c_str());
       ++refused;
@@ -233,18 +235,19 @@ int merge(const MergeArgs& a) {
     }
     const auto& h = file.value()->header();
     const auto& c = merged->counts;
-    std::printf("merged %s (shard %d/%d, %lld images): synthetic captions added %lld, scores "
-                "written %lld, automatic decisions %lld, captions left to their curator's "
-                "decision %lld%s\n",
-                path.c_str(), h.shard_index, h.shard_count, static_cast<long long>(merged->images),
-                static_cast<long long>(c.captions_added), static_cast<long long>(c.scores_written),
-                static_cast<long long>(c.decisions_written),
-                static_cast<long long>(c.kept_by_curator),
-                merged->models_registered > 0 ? "; its models registered in the project" : "");
+    std::printf(
+        "merged %s (shard %d/%d, %lld images): synthetic captions added %lld, scores "
+        "written %lld, automatic decisions %lld, captions left to their curator's "
+        "decision %lld%s\n",
+        path.c_str(), h.shard_index, h.shard_count, static_cast<long long>(merged->images),
+        static_cast<long long>(c.captions_added), static_cast<long long>(c.scores_written),
+        static_cast<long long>(c.decisions_written), static_cast<long long>(c.kept_by_curator),
+        merged->models_registered > 0 ? "; its models registered in the project" : "");
     if (file.value()->images_failed() > 0) {
-      std::printf("  %lld images of this shard could not be read there; run CapFilt on the "
-                  "project for them\n",
-                  static_cast<long long>(file.value()->images_failed()));
+      std::printf(
+          "  %lld images of this shard could not be read there; run CapFilt on the "
+          "project for them\n",
+          static_cast<long long>(file.value()->images_failed()));
     }
   }
   return refused > 0 ? 1 : 0;
@@ -289,9 +292,10 @@ void add_capfilt_commands(CLI::App& app, const GlobalOptions& options) {
   cmd->add_flag("--json", a->json, "progress as JSON lines (see README: the progress stream)");
 
   auto m = std::make_shared<MergeArgs>();
-  auto* merge_cmd = cmd->add_subcommand(
-      "merge", "Fold CapFilt results files made on other machines into the project (one "
-               "transaction each; merging twice changes nothing)");
+  auto* merge_cmd =
+      cmd->add_subcommand("merge",
+                          "Fold CapFilt results files made on other machines into the project (one "
+                          "transaction each; merging twice changes nothing)");
   merge_cmd->add_option("project", m->project, "project file")->required();
   merge_cmd->add_option("files", m->files, "results files (--results of `capfilt capfilt`)")
       ->required();

@@ -164,8 +164,8 @@ TEST(Migration, AReadOnlyOpenRefusesAnOlderFileAndWritesNothing) {
   auto opened = Project::open(path, read_only);
   ASSERT_TRUE(opened.is_ok()) << opened.status().message();
   EXPECT_EQ(opened.value()->page({}).value().total, 1);
-  EXPECT_FALSE(opened.value()->decide({{1, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""}})
-                   .is_ok());
+  EXPECT_FALSE(
+      opened.value()->decide({{1, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""}}).is_ok());
 }
 
 TEST(Migration, RefusesANewerFileWithoutModifyingIt) {

@@ -99,10 +99,9 @@ class CapfiltFixture : public ::testing::Test {
     EXPECT_TRUE(project
                     .for_each_pair(f,
                                    [&](const db::PairRow& r) {
-                                     s[r.image.path].push_back({db::to_string(r.caption.source),
-                                                                r.caption.text,
-                                                                db::to_string(r.decision),
-                                                                r.itm.value_or(-1)});
+                                     s[r.image.path].push_back(
+                                         {db::to_string(r.caption.source), r.caption.text,
+                                          db::to_string(r.decision), r.itm.value_or(-1)});
                                      return Status::ok();
                                    })
                     .is_ok());

@@ -4,6 +4,8 @@
 // leaves a file that is refused until the same run finishes it; files of another project, made
 // with other models, truncated or overwritten are refused with nothing written.
 
+#include "db/capfilt_results.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -16,7 +18,6 @@
 #include <thread>
 
 #include "core/capfilt_shard.h"
-#include "db/capfilt_results.h"
 #include "engine/capfilt_fixture.h"
 
 namespace capfilt::core {
@@ -154,8 +155,9 @@ TEST_F(CapfiltResultsTest, ACuratorsDecisionSurvivesAMerge) {
   request.filter.sources = {db::CaptionSource::kWeb};
   request.limit = 1;
   const db::PairRow chosen = project->page(request)->rows.at(0);
-  ASSERT_TRUE(project->decide({{chosen.caption_id, db::Decision::kKeep,
-                                db::DecisionOrigin::kCurator, "ada", "looked at it"}})
+  ASSERT_TRUE(project
+                  ->decide({{chosen.caption_id, db::Decision::kKeep, db::DecisionOrigin::kCurator,
+                             "ada", "looked at it"}})
                   .is_ok());
   auto merged = merge(*project, "all");
   ASSERT_TRUE(merged.is_ok()) << merged.status().message();
