@@ -353,7 +353,10 @@ Result<CapfiltReport> run_capfilt(db::Project& project, const CapfiltModels& mod
   CapfiltReport report;
   auto work = collect_work(project, models, options, report);
   if (!work) return work.status();
+  // A results file cut short by --max-images is not finished: the rest of its shard is missing.
+  bool whole_scope = true;
   if (options.max_images > 0 && static_cast<int64_t>(work->size()) > options.max_images) {
+    whole_scope = false;
     work->resize(static_cast<size_t>(options.max_images));
   }
 
@@ -413,7 +416,7 @@ Result<CapfiltReport> run_capfilt(db::Project& project, const CapfiltModels& mod
                                             : capfilt_outcome(project, models, options);
   if (!outcome) return outcome.status();
   report.outcome = outcome.value();
-  if (options.results != nullptr && !report.cancelled) {
+  if (options.results != nullptr && !report.cancelled && whole_scope) {
     const auto failed = static_cast<int64_t>(report.failures.size());
     if (Status s = options.results->finish(failed); !s) return s;
   }

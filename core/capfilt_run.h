@@ -35,7 +35,8 @@ struct CapfiltRunOptions {
   int64_t job_id = 0;       // job row to keep current (progress, status, metrics); 0 = none
   // Not owned. When set, the batches go to this results file instead of the project, which is then
   // only read (a copy, maybe opened read-only): images the file holds already are skipped, and the
-  // file is marked finished when the run was not stopped. See db/capfilt_results.h.
+  // file is marked finished when the run covered its whole scope (not stopped, no max_images
+  // left images out). See db/capfilt_results.h.
   db::CapfiltResultsFile* results = nullptr;
 };
 

@@ -49,7 +49,7 @@ class CapfiltResultsTest : public CapfiltFixture {
   // Runs shard I/N of CapFilt over project `copy` (opened read-only) into results file `name`.
   static Result<CapfiltReport> run_shard(const std::string& copy, const std::string& name,
                                          int shard_index, int shard_count, int batch = 4,
-                                         const CapfiltCallbacks& callbacks = {}) {
+                                         int64_t max_images = 0) {
     db::OpenOptions read_only;
     read_only.read_only = true;
     auto project = db::Project::open(project_path(copy), read_only);
@@ -61,12 +61,13 @@ class CapfiltResultsTest : public CapfiltFixture {
     o.batch_images = batch;
     o.shard_index = shard_index;
     o.shard_count = shard_count;
+    o.max_images = max_images;
     auto header = results_header(*project.value(), m, o);
     if (!header) return header.status();
     auto file = db::CapfiltResultsFile::open_for_run(results_path(name), header.value());
     if (!file) return file.status();
     o.results = file.value().get();
-    return run_capfilt(*project.value(), m, o, callbacks);
+    return run_capfilt(*project.value(), m, o);
   }
 
   static Result<db::CapfiltMerge> merge(db::Project& project, const std::string& name) {
@@ -202,6 +203,23 @@ TEST_F(CapfiltResultsTest, AKilledShardIsRefusedUntilTheSameRunFinishesIt) {
   ASSERT_FALSE(other.is_ok());
   EXPECT_NE(other.status().message().find("another file"), std::string::npos)
       << other.status().message();
+}
+
+TEST_F(CapfiltResultsTest, AShardCutShortByMaxImagesStaysUnfinished) {
+  make_project("cut-short").reset();
+  copy_project("cut-short", "cut-short-copy");
+  auto part = run_shard("cut-short-copy", "cut-short", 0, 2, 2, 2);
+  ASSERT_TRUE(part.is_ok()) << part.status().message();
+  EXPECT_EQ(part->images_processed, 2);
+  auto project = db::Project::open(project_path("cut-short")).value();
+  auto refused = merge(*project, "cut-short");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("unfinished"), std::string::npos)
+      << refused.status().message();
+  ASSERT_TRUE(run_shard("cut-short-copy", "cut-short", 0, 2, 2).is_ok());
+  auto merged = merge(*project, "cut-short");
+  ASSERT_TRUE(merged.is_ok()) << merged.status().message();
+  EXPECT_GT(merged->images, 2);
 }
 
 TEST_F(CapfiltResultsTest, AFileOfAnotherProjectIsRefused) {
