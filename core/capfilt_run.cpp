@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/batch_loader.h"
 #include "core/image_locator.h"
@@ -25,7 +26,12 @@ struct ImageWork {
   std::string path;  // as stored in the project
   std::string file;  // resolved on disk
   bool needs_captions = false;
-  std::vector<std::pair<int64_t, std::string>> to_score;  // existing captions without a score
+  struct Caption {
+    int64_t id = 0;
+    db::CaptionSource source = db::CaptionSource::kWeb;
+    std::string text;
+  };
+  std::vector<Caption> to_score;  // existing captions without a score
 };
 
 bool in_shard(int64_t image_id, const CapfiltRunOptions& o) {
@@ -62,9 +68,19 @@ Result<std::vector<ImageWork>> collect_work(db::Project& project, const CapfiltM
                                             CapfiltReport& report) {
   auto locator = ImageLocator::for_project(project);
   if (!locator) return locator.status();
+  std::unordered_set<int64_t> in_results;  // images a resumed results file holds already
+  if (options.results != nullptr) {
+    auto ids = options.results->image_ids();
+    if (!ids) return ids.status();
+    in_results.insert(ids->begin(), ids->end());
+  }
   std::vector<ImageWork> work;
   Status s = for_each_image(project, options, models, [&](const std::vector<db::PairRow>& rows) {
     ++report.images_in_scope;
+    if (in_results.count(rows.front().image_id) != 0) {
+      ++report.images_already_done;
+      return Status::ok();
+    }
     ImageWork w;
     w.image_id = rows.front().image_id;
     w.path = rows.front().image.path;
@@ -74,7 +90,7 @@ Result<std::vector<ImageWork>> collect_work(db::Project& project, const CapfiltM
           row.caption.model_id == models.captioner_id) {
         captioned = true;
       }
-      if (!row.itm) w.to_score.emplace_back(row.caption_id, row.caption.text);
+      if (!row.itm) w.to_score.push_back({row.caption_id, row.caption.source, row.caption.text});
     }
     w.needs_captions = !captioned;
     if (!w.needs_captions && w.to_score.empty()) {
@@ -111,7 +127,7 @@ class BatchRunner {
     batch.captioner_id = models_.captioner_id;
     batch.filter_id = models_.filter_id;
     batch.threshold = options_.threshold;
-    for (const ImageWork* w : images) batch.images.push_back({w->image_id, {}, {}});
+    for (const ImageWork* w : images) batch.images.push_back({w->image_id, w->path, {}, {}});
     if (Status s = caption(images, encoded.value(), batch); !s) return s;
 
     start = Clock::now();
@@ -174,9 +190,9 @@ class BatchRunner {
     std::vector<ImageText> pairs;
     std::vector<db::CapfiltCaptionScore> targets;
     for (size_t i = 0; i < images.size(); ++i) {
-      for (const auto& [caption_id, text] : images[i]->to_score) {
-        pairs.push_back({static_cast<int64_t>(i), text});
-        targets.push_back({caption_id, -1, 0, 0});
+      for (const auto& caption : images[i]->to_score) {
+        pairs.push_back({static_cast<int64_t>(i), caption.text});
+        targets.push_back({caption.id, -1, 0, 0, caption.source, caption.text});
       }
       const auto& synthetic = batch.images[i].synthetic;
       for (size_t k = 0; k < synthetic.size(); ++k) {
@@ -205,6 +221,42 @@ void add(db::CapfiltBatchCounts& total, const db::CapfiltBatchCounts& c) {
   total.scores_written += c.scores_written;
   total.decisions_written += c.decisions_written;
   total.kept_by_curator += c.kept_by_curator;
+}
+
+// A batch into the project, or into the results file (counting what it holds: captions and
+// scores; the decisions are proposed there and made by the merge).
+Result<db::CapfiltBatchCounts> store(db::Project& project, const CapfiltRunOptions& options,
+                                     const db::CapfiltBatch& batch) {
+  if (options.results == nullptr) return project.store_capfilt_batch(batch);
+  if (Status s = options.results->append(batch); !s) return s;
+  db::CapfiltBatchCounts counts;
+  for (const auto& image : batch.images) {
+    counts.captions_added += static_cast<int64_t>(image.synthetic.size());
+    counts.scores_written += static_cast<int64_t>(image.scores.size());
+  }
+  return counts;
+}
+
+// What the filter says about the captions a results file scored (its own synthetic ones count
+// as the captioner's).
+Result<CapfiltOutcome> results_outcome(db::CapfiltResultsFile& results,
+                                       const CapfiltRunOptions& options) {
+  CapfiltOutcome out;
+  Status s = results.for_each_image([&](const db::CapfiltImageResult& image) {
+    for (const auto& score : image.scores) {
+      const bool below = score.itm < options.threshold;
+      if (score.caption_id == 0) {
+        ++out.synthetic_scored;
+        out.synthetic_below += below;
+      } else if (score.source == db::CaptionSource::kWeb) {
+        ++out.web_scored;
+        out.web_below += below;
+      }
+    }
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
 }
 
 Status record_job_end(db::Project& project, int64_t job_id, const CapfiltReport& r) {
@@ -263,7 +315,9 @@ Status validate(const CapfiltRunOptions& o, const CapfiltModels& m) {
     return Status::invalid(m.filter->info().path + " cannot be the filter: it is a " +
                            m.filter->info().kind + " without an ITM head");
   }
-  if (m.captioner_id <= 0 || m.filter_id <= 0) {
+  const bool registered = m.captioner_id > 0 && m.filter_id > 0;
+  const bool named = m.captioner_id != 0 && m.filter_id != 0;  // -1: unknown to a project copy
+  if (o.results != nullptr ? !named : !registered) {
     return Status::invalid("the models must be registered in the project first");
   }
   return Status::ok();
@@ -299,7 +353,10 @@ Result<CapfiltReport> run_capfilt(db::Project& project, const CapfiltModels& mod
   CapfiltReport report;
   auto work = collect_work(project, models, options, report);
   if (!work) return work.status();
+  // A results file cut short by --max-images is not finished: the rest of its shard is missing.
+  bool whole_scope = true;
   if (options.max_images > 0 && static_cast<int64_t>(work->size()) > options.max_images) {
+    whole_scope = false;
     work->resize(static_cast<size_t>(options.max_images));
   }
 
@@ -341,7 +398,7 @@ Result<CapfiltReport> run_capfilt(db::Project& project, const CapfiltModels& mod
     auto batch = runner.run(images, pixels);
     if (!batch) return batch.status();
     const auto store_start = Clock::now();
-    auto counts = project.store_capfilt_batch(batch.value());
+    auto counts = store(project, options, batch.value());
     if (!counts) return counts.status();
     report.store_seconds += since(store_start);
     add(report.counts, counts.value());
@@ -355,9 +412,14 @@ Result<CapfiltReport> run_capfilt(db::Project& project, const CapfiltModels& mod
     if (callbacks.progress) callbacks.progress(progress);
   }
   report.cancelled = progress.images_done < progress.images_total;
-  auto outcome = capfilt_outcome(project, models, options);
+  auto outcome = options.results != nullptr ? results_outcome(*options.results, options)
+                                            : capfilt_outcome(project, models, options);
   if (!outcome) return outcome.status();
   report.outcome = outcome.value();
+  if (options.results != nullptr && !report.cancelled && whole_scope) {
+    const auto failed = static_cast<int64_t>(report.failures.size());
+    if (Status s = options.results->finish(failed); !s) return s;
+  }
   report.seconds = since(start);
   if (Status s = record_job_end(project, options.job_id, report); !s) return s;
   return report;

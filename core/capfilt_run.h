@@ -33,9 +33,15 @@ struct CapfiltRunOptions {
   int loader_workers = 2;   // decoding threads
   int64_t max_images = 0;   // stop after this many processed images (benchmarks); 0 = all
   int64_t job_id = 0;       // job row to keep current (progress, status, metrics); 0 = none
+  // Not owned. When set, the batches go to this results file instead of the project, which is then
+  // only read (a copy, maybe opened read-only): images the file holds already are skipped, and the
+  // file is marked finished when the run covered its whole scope (not stopped, no max_images
+  // left images out). See db/capfilt_results.h.
+  db::CapfiltResultsFile* results = nullptr;
 };
 
 // The two models with their ids in the project's models table. The same engine may be both.
+// A run into a results file may name a model the project does not register by id -1.
 struct CapfiltModels {
   const BlipEngine* captioner = nullptr;
   int64_t captioner_id = 0;

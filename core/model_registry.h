@@ -15,4 +15,10 @@ namespace capfilt::core {
 Result<int64_t> register_model(db::Project& project, const ModelInfo& info, const std::string& task,
                                int64_t parent_id = 0);
 
+// The record register_model would add for the model (absolute, normalised path; no id).
+db::ModelRecord model_record(const ModelInfo& info, const std::string& task, int64_t parent_id = 0);
+// The id of the registered model with that record's checkpoint path; 0 when the project does not
+// know it. Only reads the project (which may be open read-only).
+Result<int64_t> find_registered_model(db::Project& project, const db::ModelRecord& record);
+
 }  // namespace capfilt::core

@@ -84,12 +84,11 @@ Result<int64_t> Project::find_or_add_model(const ModelRecord& model) {
   return id;
 }
 
-Result<CapfiltBatchCounts> Project::store_capfilt_batch(const CapfiltBatch& batch) {
-  Connection& c = *impl_->connection;
-  WriteTransaction txn(c);
-  if (Status s = txn.begin(); !s) return s;
+namespace internal {
+
+Status store_capfilt_images(Connection& c, const CapfiltBatch& batch, int64_t now_ms,
+                            const std::string& project_path, CapfiltBatchCounts& counts) {
   const std::string rule = rule_name(batch);
-  CapfiltBatchCounts counts;
   std::vector<DecisionInput> decisions;
   for (const CapfiltImageResult& image : batch.images) {
     std::vector<int64_t> synthetic_ids;
@@ -107,8 +106,8 @@ Result<CapfiltBatchCounts> Project::store_capfilt_batch(const CapfiltBatch& batc
         }
         caption_id = synthetic_ids[static_cast<size_t>(score.synthetic_index)];
       }
-      if (Status s = internal::upsert_score(c, {caption_id, batch.filter_id, score.itm, score.itc},
-                                            path_);
+      if (Status s =
+              upsert_score(c, {caption_id, batch.filter_id, score.itm, score.itc}, project_path);
           !s) {
         return s;
       }
@@ -128,8 +127,22 @@ Result<CapfiltBatchCounts> Project::store_capfilt_batch(const CapfiltBatch& batc
       decisions.push_back({caption_id, proposal, DecisionOrigin::kAuto, rule, reason});
     }
   }
-  if (Status s = internal::append_decisions(c, decisions, impl_->clock->now_ms()); !s) return s;
-  counts.decisions_written = static_cast<int64_t>(decisions.size());
+  if (Status s = append_decisions(c, decisions, now_ms); !s) return s;
+  counts.decisions_written += static_cast<int64_t>(decisions.size());
+  return Status::ok();
+}
+
+}  // namespace internal
+
+Result<CapfiltBatchCounts> Project::store_capfilt_batch(const CapfiltBatch& batch) {
+  Connection& c = *impl_->connection;
+  WriteTransaction txn(c);
+  if (Status s = txn.begin(); !s) return s;
+  CapfiltBatchCounts counts;
+  if (Status s = internal::store_capfilt_images(c, batch, impl_->clock->now_ms(), path_, counts);
+      !s) {
+    return s;
+  }
   if (Status s = txn.commit(); !s) return s;
   return counts;
 }

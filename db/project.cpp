@@ -39,7 +39,10 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
                                                const OpenOptions& options) {
   if (!options.create_if_missing && !file_exists(path))
     return Status::not_found("project " + path + " does not exist");
-  auto connection = Connection::open(path, options.create_if_missing, options.busy_timeout_ms);
+  if (options.read_only && !file_exists(path))
+    return Status::not_found("project " + path + " does not exist");
+  auto connection =
+      Connection::open(path, options.create_if_missing, options.busy_timeout_ms, options.read_only);
   if (!connection) return connection.status();
   Connection& c = *connection.value();
   // Check the version before anything writes: switching to WAL would already change the file.
@@ -47,6 +50,8 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
   if (!version) return version.status();
   if (version.value() > schema_version()) return internal::newer_schema(path, version.value());
   if (Status s = check_is_project(c, version.value()); !s) return s;
+  if (options.read_only)
+    return open_read_only(path, std::move(connection).value(), version.value(), options);
   auto mode = c.prepare("PRAGMA journal_mode = WAL");
   if (!mode) return mode.status();
   if (int rc = mode->step(); rc != SQLITE_ROW) return c.error("switching to WAL", rc);
@@ -61,6 +66,34 @@ Result<std::unique_ptr<Project>> Project::open(const std::string& path,
   if (Status s = internal::migrate(c, schema_version()); !s) return s;
   auto impl = std::make_unique<Impl>(std::move(connection).value(), options.clock);
   return std::unique_ptr<Project>(new Project(path, std::move(impl)));
+}
+
+Result<std::unique_ptr<Project>> Project::open_read_only(const std::string& path,
+                                                         std::unique_ptr<Connection> connection,
+                                                         int version, const OpenOptions& options) {
+  if (version < schema_version()) {
+    return Status::unsupported(
+        "project " + path + " has schema version " + std::to_string(version) +
+        ", older than this build's " + std::to_string(schema_version()) +
+        ", and was opened read-only: open it once with this capfilt where it is kept (e.g. "
+        "`capfilt project stats`) to update it, then copy it again");
+  }
+  Connection& c = *connection;
+  if (Status s = c.exec("PRAGMA temp_store = MEMORY"); !s) return s;
+  if (Status s = c.exec("PRAGMA cache_size = -" + std::to_string(options.cache_mib * 1024)); !s)
+    return s;
+  auto impl = std::make_unique<Impl>(std::move(connection), options.clock);
+  return std::unique_ptr<Project>(new Project(path, std::move(impl)));
+}
+
+Result<std::string> Project::uuid() {
+  Connection& c = *impl_->connection;
+  auto stmt = c.prepare("SELECT value FROM settings WHERE key = 'project_uuid'");
+  if (!stmt) return stmt.status();
+  int rc = stmt->step();
+  if (rc == SQLITE_DONE) return Status::corrupt("project " + path_ + " has no project id");
+  if (rc != SQLITE_ROW) return c.error("reading the project id", rc);
+  return stmt->text(0);
 }
 
 Project::Project(std::string path, std::unique_ptr<Impl> impl)

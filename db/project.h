@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "db/capfilt_results.h"
 #include "db/clock.h"
 #include "db/records.h"
 #include "db/status.h"
@@ -26,6 +27,9 @@ namespace capfilt::db {
 // Settings keys: the id (as text) of the model the project uses as its captioner / filter.
 inline constexpr const char* kCaptionerSetting = "captioner_model_id";
 inline constexpr const char* kFilterSetting = "filter_model_id";
+namespace internal {
+class Connection;
+}
 
 // The schema version this build writes. A file with a newer version is refused, not modified.
 int schema_version();
@@ -37,6 +41,10 @@ struct OpenOptions {
   // Page cache of this connection. Big imports and queries over millions of captions run faster
   // with more; SQLite's own default (2 MiB) makes a 1M-caption import spill to disk constantly.
   int cache_mib = 64;
+  // Opens the file read-only (SQLITE_OPEN_READONLY): nothing is ever written, so a file older than
+  // this build is refused (kUnsupported) instead of migrated, and every write method fails.
+  // For a CapFilt run on a copy of a project that writes its results elsewhere.
+  bool read_only = false;
   // Time source for decision, job and import times. Not owned; must outlive the Project.
   // nullptr = the system clock.
   const Clock* clock = nullptr;
@@ -54,6 +62,9 @@ class Project {
   Project& operator=(const Project&) = delete;
 
   const std::string& path() const { return path_; }
+  // The project's identity: made once when the project is created (or migrated to schema 9) and
+  // shared by every copy of the file. CapFilt results files record it (db/capfilt_results.h).
+  Result<std::string> uuid();
 
   // ---- Import / export (used by core/ importers and exporters) ----
 
@@ -136,6 +147,14 @@ class Project {
   // decision is in force or the same rule already decided it the same way. Human captions are
   // never decided automatically. Re-running the same batch changes nothing.
   Result<CapfiltBatchCounts> store_capfilt_batch(const CapfiltBatch& batch);
+  // Folds a finished CapFilt results file (made by a run on a copy of this project, maybe on
+  // another machine) into the project in one transaction, as store_capfilt_batch would have stored
+  // its batches: idempotent, never over a curator's decision. Images and captions are found by
+  // path and text, the models by their identity (see CapfiltMerge). Refused, with nothing written:
+  // kInvalid for a file of another project or made with models other than the ones this project
+  // registers under their id or checkpoint path; kNotFound when an image or caption it names is
+  // not in the project.
+  Result<CapfiltMerge> merge_capfilt_results(CapfiltResultsFile& file);
 
   // ---- Jobs ----
 
@@ -166,6 +185,9 @@ class Project {
  private:
   class Impl;
   Project(std::string path, std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Project>> open_read_only(
+      const std::string& path, std::unique_ptr<internal::Connection> connection, int version,
+      const OpenOptions& options);
 
   std::string path_;
   std::unique_ptr<Impl> impl_;

@@ -76,6 +76,11 @@ Status upsert_score(Connection& connection, const Score& score, const std::strin
 Status append_decisions(Connection& connection, const std::vector<DecisionInput>& decisions,
                         int64_t now_ms);
 
+// Stores the batch as Project::store_capfilt_batch describes (inside the caller's write
+// transaction), adding what it wrote to `counts`.
+Status store_capfilt_images(Connection& connection, const CapfiltBatch& batch, int64_t now_ms,
+                            const std::string& project_path, CapfiltBatchCounts& counts);
+
 // Recomputes a caption's current decision from its log (the latest entry not undone).
 Status refresh_current_decision(Connection& connection, int64_t caption_id);
 

@@ -191,10 +191,15 @@ struct CapfiltCaptionScore {
   int synthetic_index = -1;
   double itm = 0;
   double itc = 0;
+  // The existing caption's source and text: what a results file (db/capfilt_results.h) names it
+  // by, since ids differ between copies of a project. Unused by Project::store_capfilt_batch.
+  CaptionSource source = CaptionSource::kWeb;
+  std::string text;
 };
 
 struct CapfiltImageResult {
   int64_t image_id = 0;
+  std::string path;  // as stored in the project; what a results file names the image by
   std::vector<std::string> synthetic;       // new captions by the captioner (duplicates skipped)
   std::vector<CapfiltCaptionScore> scores;  // web, human and synthetic captions of the image
 };

@@ -215,13 +215,21 @@ CREATE TABLE settings(
   value TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
+// 10: the project's identity, so a CapFilt results file made on another machine from a copy of
+// the project is merged into that project and no other (db/capfilt_results.h). Copies share it.
+const char* const kProjectId = R"sql(
+WITH r(h) AS (SELECT lower(hex(randomblob(16))))
+INSERT INTO settings(key, value)
+  SELECT 'project_uuid', substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' ||
+                         substr(h, 17, 4) || '-' || substr(h, 21) FROM r;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> kMigrations = {kCoreTables, kJobTables, kCaptionSearch,
-                                                       kBrowseIndexes, kScoreSource, kSplitPathIndex,
-                                                       kBrowseCounters, kImportRoot,
-                                                       kSettings};
+  static const std::vector<std::string> kMigrations = {
+      kCoreTables,     kJobTables,      kCaptionSearch, kBrowseIndexes, kScoreSource,
+      kSplitPathIndex, kBrowseCounters, kImportRoot,    kSettings,      kProjectId};
   return kMigrations;
 }
 

@@ -53,27 +53,33 @@ std::string Stmt::text(int column) const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create,
-                                                     int busy_timeout_ms) {
+                                                     int busy_timeout_ms, bool read_only,
+                                                     const std::string& label) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int flags = read_only
+                  ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
     if (rc == SQLITE_CANTOPEN && !create)
-      return Status::not_found("project " + path + " does not exist (" + why + ")");
-    return Status::io_error("cannot open project " + path + ": " + why);
+      return Status::not_found(label + " " + path + " does not exist (" + why + ")");
+    return Status::io_error("cannot open " + label + " " + path + ": " + why);
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
-  std::unique_ptr<Connection> connection(new Connection(db, path, busy_timeout_ms));
+  std::unique_ptr<Connection> connection(new Connection(db, path, busy_timeout_ms, label));
   Status s = connection->exec("PRAGMA foreign_keys = ON");
   if (!s) return s;
   return connection;
 }
 
-Connection::Connection(sqlite3* db, std::string path, int busy_timeout_ms)
-    : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
+Connection::Connection(sqlite3* db, std::string path, int busy_timeout_ms, std::string label)
+    : db_(db),
+      path_(std::move(path)),
+      label_(std::move(label)),
+      busy_timeout_ms_(busy_timeout_ms) {}
 
 Connection::~Connection() {
   for (auto& entry : cache_) sqlite3_finalize(entry.second);
@@ -100,7 +106,7 @@ Status Connection::exec(const std::string& sql) {
 }
 
 Status Connection::error(const std::string& what, int rc) const {
-  std::string where = "project " + path_ + ": " + what + ": ";
+  std::string where = label_ + " " + path_ + ": " + what + ": ";
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -109,7 +115,7 @@ Status Connection::error(const std::string& what, int rc) const {
                           " ms); try again when its work is done");
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return Status::corrupt(where + "the file is not a valid project database (" +
+      return Status::corrupt(where + "the file is not a valid " + label_ + " database (" +
                              sqlite3_errmsg(db_) + ")");
     case SQLITE_CONSTRAINT:
       return Status::invalid(where + sqlite3_errmsg(db_));

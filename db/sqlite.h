@@ -47,8 +47,10 @@ class Stmt {
 class Connection {
  public:
   // Opens `path` with foreign keys on and the busy timeout set; leaves the file's content alone.
+  // `label` names the file in error messages ("project", "results file").
   static Result<std::unique_ptr<Connection>> open(const std::string& path, bool create,
-                                                  int busy_timeout_ms);
+                                                  int busy_timeout_ms, bool read_only = false,
+                                                  const std::string& label = "project");
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -66,10 +68,11 @@ class Connection {
   const std::string& path() const { return path_; }
 
  private:
-  Connection(sqlite3* db, std::string path, int busy_timeout_ms);
+  Connection(sqlite3* db, std::string path, int busy_timeout_ms, std::string label);
 
   sqlite3* db_;
   std::string path_;
+  std::string label_;
   int busy_timeout_ms_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,9 +14,10 @@
 #include "app/cli/commands.h"
 #include "core/blip_engine.h"
 #include "core/capfilt_run.h"
-#include "core/stop_signal.h"
+#include "core/capfilt_shard.h"
 #include "core/job_progress.h"
 #include "core/model_registry.h"
+#include "core/stop_signal.h"
 #include "db/project.h"
 
 namespace capfilt::app {
@@ -42,7 +43,13 @@ struct CapfiltArgs {
   int batch = 8;
   int workers = 2;
   int64_t max_images = 0;
+  std::string results;  // write a results file instead of the project
   bool json = false;
+};
+
+struct MergeArgs {
+  std::string project;
+  std::vector<std::string> files;
 };
 
 void throw_if(const Status& s) {
@@ -88,12 +95,22 @@ void print_summary(const core::CapfiltReport& r, const core::CapfiltRunOptions& 
     std::printf("  skipped %s: %s\n", r.failures[i].image.c_str(), r.failures[i].why.c_str());
   }
   if (r.failures.size() > 20) std::printf("  ... and %zu more\n", r.failures.size() - 20);
-  std::printf("synthetic captions added %lld, scores written %lld, automatic decisions %lld, "
-              "captions left to their curator's decision %lld\n",
-              static_cast<long long>(r.counts.captions_added),
-              static_cast<long long>(r.counts.scores_written),
-              static_cast<long long>(r.counts.decisions_written),
-              static_cast<long long>(r.counts.kept_by_curator));
+  if (o.results != nullptr) {
+    std::printf(
+        "written to results file %s: synthetic captions %lld, scores %lld (%s; merge it "
+        "with `capfilt capfilt merge`)\n",
+        o.results->path().c_str(), static_cast<long long>(r.counts.captions_added),
+        static_cast<long long>(r.counts.scores_written),
+        o.results->finished() ? "finished" : "unfinished: run the same command again");
+  } else {
+    std::printf(
+        "synthetic captions added %lld, scores written %lld, automatic decisions %lld, "
+        "captions left to their curator's decision %lld\n",
+        static_cast<long long>(r.counts.captions_added),
+        static_cast<long long>(r.counts.scores_written),
+        static_cast<long long>(r.counts.decisions_written),
+        static_cast<long long>(r.counts.kept_by_curator));
+  }
   std::printf("filter at ITM < %g: drops %.1f %% of web captions (%lld of %lld) and %.1f %% of "
               "synthetic captions (%lld of %lld: the captioner's noise ratio)\n",
               o.threshold, 100.0 * r.outcome.web_drop_share(),
@@ -120,6 +137,7 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   }
   db::OpenOptions open;
   open.create_if_missing = false;
+  open.read_only = !a.results.empty();  // a run into a results file only reads the project
   auto project = value_or_throw(db::Project::open(a.project, open));
 
   core::EngineOptions eo;
@@ -138,20 +156,31 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   models.captioner_id = 1;  // validated before anything is written to the project
   models.filter_id = 1;
   throw_if(core::validate(o, models));
-  models.captioner_id = value_or_throw(core::register_model(*project, captioner->info(), "captioner"));
-  models.filter_id = value_or_throw(core::register_model(*project, models.filter->info(), "filter"));
-
-  db::JobRecord job;
-  job.kind = "capfilt";
-  job.args_json = job_args(a, models).dump();
-  o.job_id = value_or_throw(project->add_job(job));
-  throw_if(project->update_job(o.job_id, db::JobStatus::kRunning, ::getpid(), 0));
+  std::unique_ptr<db::CapfiltResultsFile> results;
+  if (!a.results.empty()) {
+    const auto header = value_or_throw(core::results_header(*project, models, o));
+    results = value_or_throw(db::CapfiltResultsFile::open_for_run(a.results, header));
+    o.results = results.get();
+  } else {
+    models.captioner_id =
+        value_or_throw(core::register_model(*project, captioner->info(), "captioner"));
+    models.filter_id =
+        value_or_throw(core::register_model(*project, models.filter->info(), "filter"));
+    db::JobRecord job;
+    job.kind = "capfilt";
+    job.args_json = job_args(a, models).dump();
+    o.job_id = value_or_throw(project->add_job(job));
+    throw_if(project->update_job(o.job_id, db::JobStatus::kRunning, ::getpid(), 0));
+  }
 
   core::ProgressWriter out(std::cout, a.json);
   const core::CapfiltCallbacks callbacks = capfilt_progress(out, o.job_id, {}, stop_requested);
   auto report = core::run_capfilt(*project, models, o, callbacks);
   if (!report) {
-    project->update_job(o.job_id, db::JobStatus::kFailed, ::getpid(), 0, report.status().message());
+    if (o.job_id != 0) {
+      project->update_job(o.job_id, db::JobStatus::kFailed, ::getpid(), 0,
+                          report.status().message());
+    }
     core::ProgressEvent failed;
     failed.kind = core::ProgressEventKind::kFinished;
     failed.time_ms = now_ms();
@@ -188,13 +217,49 @@ int run(const GlobalOptions& options, const CapfiltArgs& a) {
   return report->cancelled ? 130 : 0;
 }
 
+// Merges each file in its own transaction; a refused file leaves the project as it was and the
+// others are still merged. Exit status 1 when any was refused.
+int merge(const MergeArgs& a) {
+  db::OpenOptions open;
+  open.create_if_missing = false;
+  auto project = value_or_throw(db::Project::open(a.project, open));
+  int refused = 0;
+  for (const std::string& path : a.files) {
+    auto file = db::CapfiltResultsFile::open_for_merge(path);
+    Result<db::CapfiltMerge> merged = file ? project->merge_capfilt_results(*file.value())
+                                           : Result<db::CapfiltMerge>(file.status());
+    if (!merged) {
+      std::fprintf(stderr, "refused %s: %s\n", path.c_str(), merged.status().message().c_str());
+      ++refused;
+      continue;
+    }
+    const auto& h = file.value()->header();
+    const auto& c = merged->counts;
+    std::printf(
+        "merged %s (shard %d/%d, %lld images): synthetic captions added %lld, scores "
+        "written %lld, automatic decisions %lld, captions left to their curator's "
+        "decision %lld%s\n",
+        path.c_str(), h.shard_index, h.shard_count, static_cast<long long>(merged->images),
+        static_cast<long long>(c.captions_added), static_cast<long long>(c.scores_written),
+        static_cast<long long>(c.decisions_written), static_cast<long long>(c.kept_by_curator),
+        merged->models_registered > 0 ? "; its models registered in the project" : "");
+    if (file.value()->images_failed() > 0) {
+      std::printf(
+          "  %lld images of this shard could not be read there; run CapFilt on the "
+          "project for them\n",
+          static_cast<long long>(file.value()->images_failed()));
+    }
+  }
+  return refused > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 void add_capfilt_commands(CLI::App& app, const GlobalOptions& options) {
   auto* cmd = app.add_subcommand(
       "capfilt", "Caption every image of a project and filter web and synthetic captions (CapFilt)");
   auto a = std::make_shared<CapfiltArgs>();
-  cmd->add_option("project", a->project, "project file")->required();
+  cmd->add_option("project", a->project, "project file");
   cmd->add_option("--model", a->model, "one model folder that is both captioner and filter");
   cmd->add_option("--captioner", a->captioner, "captioner model folder (image-grounded decoder)");
   cmd->add_option("--filter", a->filter, "filter model folder (ITM head, ITC projections)");
@@ -220,8 +285,27 @@ void add_capfilt_commands(CLI::App& app, const GlobalOptions& options) {
       ->capture_default_str();
   cmd->add_option("--workers", a->workers, "image decoding threads")->capture_default_str();
   cmd->add_option("--max-images", a->max_images, "stop after this many images (0 = all)");
+  cmd->add_option("--results", a->results,
+                  "write captions, scores and proposed decisions to this results file instead of "
+                  "the project, which is only read (a copy, on a machine of its own); merge the "
+                  "files with `capfilt capfilt merge`");
   cmd->add_flag("--json", a->json, "progress as JSON lines (see README: the progress stream)");
-  cmd->callback([a, &options] {
+
+  auto m = std::make_shared<MergeArgs>();
+  auto* merge_cmd =
+      cmd->add_subcommand("merge",
+                          "Fold CapFilt results files made on other machines into the project (one "
+                          "transaction each; merging twice changes nothing)");
+  merge_cmd->add_option("project", m->project, "project file")->required();
+  merge_cmd->add_option("files", m->files, "results files (--results of `capfilt capfilt`)")
+      ->required();
+  merge_cmd->callback([m] {
+    const int rc = merge(*m);
+    if (rc != 0) std::exit(rc);
+  });
+  cmd->callback([a, cmd, merge_cmd, &options] {
+    if (merge_cmd->parsed()) return;
+    if (a->project.empty()) throw CLI::RequiredError("project");
     const int rc = run(options, *a);
     if (rc != 0) std::exit(rc);
   });

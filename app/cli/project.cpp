@@ -49,7 +49,8 @@ std::string score_text(const std::optional<double>& score) {
 
 void print_stats(db::Project& project) {
   const db::DecisionCounts counts = project.decision_counts().value();
-  std::cout << "project    " << project.path() << " (schema " << db::schema_version() << ")\n"
+  std::cout << "project    " << project.path() << " (schema " << db::schema_version() << ", id "
+            << project.uuid().value() << ")\n"
             << "captions   " << counts.undecided + counts.keep + counts.drop << ": " << counts.keep
             << " keep, " << counts.drop << " drop, " << counts.undecided << " undecided\n"
             << "models     " << project.models().value().size() << "\n"

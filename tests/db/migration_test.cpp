@@ -127,6 +127,47 @@ TEST(Migration, ANewFileGetsEveryMigration) {
   EXPECT_TRUE(test::open_or_die(dir.file("new.capfilt"), &clock) != nullptr);
 }
 
+// Version 10 gives every project an id that its copies share (CapFilt results files name it).
+TEST(Migration, Version10GivesEachProjectAnIdThatCopiesShare) {
+  ScratchDir dir;
+  const std::string old_path = dir.file("old.capfilt");
+  write_version_1(old_path);
+  FakeClock clock;
+  auto old_project = test::open_or_die(old_path, &clock);
+  auto fresh = test::open_or_die(dir.file("fresh.capfilt"), &clock);
+  ASSERT_TRUE(old_project && fresh);
+  const std::string id = old_project->uuid().value();
+  EXPECT_EQ(id.size(), 36u) << id;
+  EXPECT_NE(id, fresh->uuid().value());
+  EXPECT_EQ(id, old_project->uuid().value()) << "made once, not per call";
+  old_project.reset();
+  std::ofstream(dir.file("copy.capfilt"), std::ios::binary) << read_bytes(old_path);
+  EXPECT_EQ(test::open_or_die(dir.file("copy.capfilt"), &clock)->uuid().value(), id);
+}
+
+// A read-only open writes nothing: an older file is refused rather than migrated.
+TEST(Migration, AReadOnlyOpenRefusesAnOlderFileAndWritesNothing) {
+  ScratchDir dir;
+  const std::string path = dir.file("old.capfilt");
+  write_version_1(path);
+  const std::string before = read_bytes(path);
+  OpenOptions read_only;
+  read_only.read_only = true;
+  auto refused = Project::open(path, read_only);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(refused.status().message().find("read-only"), std::string::npos);
+  EXPECT_EQ(read_bytes(path), before);
+
+  FakeClock clock;
+  test::open_or_die(path, &clock).reset();  // migrated where it is kept
+  auto opened = Project::open(path, read_only);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+  EXPECT_EQ(opened.value()->page({}).value().total, 1);
+  EXPECT_FALSE(
+      opened.value()->decide({{1, Decision::kDrop, DecisionOrigin::kCurator, "ann", ""}}).is_ok());
+}
+
 TEST(Migration, RefusesANewerFileWithoutModifyingIt) {
   ScratchDir dir;
   const std::string path = dir.file("future.capfilt");
