@@ -7,6 +7,8 @@
 // sorted). Then the full rows of that page alone, by caption id.
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <utility>
 
@@ -341,6 +343,62 @@ Result<std::vector<SortKey>> anchored_keys(Connection& c, internal::PositionCach
   return keys;
 }
 
+// The lowest ITM score whose score_bins bin is `bin` or above: the smallest double t with
+// CAST(t * 1000 AS INTEGER) >= bin, computed as SQLite computes the bin (a double product).
+double bin_floor(int bin) {
+  double t = bin / 1000.0;
+  while (t * 1000.0 >= bin) t = std::nextafter(t, -HUGE_VAL);
+  return std::nextafter(t, HUGE_VAL);
+}
+
+// A deep page of a list in ITM order whose filter the counters answer (only decisions and
+// sources): the ITM histogram's counters (score_bins, 1,000 bins kept by triggers) tell which bin
+// holds row `offset` and how many rows come before it, so the walk starts at that bin's first
+// row and skips only inside the bin (hundreds of rows, not hundreds of thousands). nullopt when
+// the list is not such a list.
+Result<std::optional<std::vector<SortKey>>> binned_keys(Connection& c, const PageRequest& r,
+                                                        int64_t model, bool descending,
+                                                        int64_t offset, int64_t limit,
+                                                        bool sorted_matches) {
+  using Keys = std::optional<std::vector<SortKey>>;
+  const PairFilter& f = r.filter;
+  if (r.sort != PairSort::kItm || r.after || !f.split.empty() || !f.text_query.empty() ||
+      internal::has_score_range(f))
+    return Keys();
+  Query q;
+  q.add("SELECT bin, sum(n) FROM score_bins WHERE model_id = ");
+  q.integer(model);
+  internal::add_in_list(q, "source", f.sources);
+  internal::add_in_list(q, "decision", f.decisions);
+  q.add(descending ? " GROUP BY bin ORDER BY bin DESC" : " GROUP BY bin ORDER BY bin");
+  auto stmt = c.prepare(q.sql);
+  if (!stmt) return stmt.status();
+  q.bind(stmt.value());
+  int64_t before = 0;
+  std::optional<int> bin;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) {
+    const int64_t n = stmt->i64(1);
+    if (before + n > offset) {
+      bin = static_cast<int>(stmt->i64(0));
+      break;
+    }
+    before += n;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return c.error("reading the score histogram", rc);
+  if (!bin) return Keys(std::vector<SortKey>{});  // past the end
+  stmt = Stmt();
+  // Rows of bins >= bin are those with itm >= bin_floor(bin) (ascending); of bins <= bin, those
+  // with itm < bin_floor(bin + 1) (descending). The id bound below every id makes it a key bound.
+  std::optional<SortKey> from;
+  if (!descending && *bin > 0) from = SortKey{bin_floor(*bin), {}, INT64_MIN};
+  if (descending && *bin < 999) from = SortKey{bin_floor(*bin + 1), {}, INT64_MIN};
+  auto keys = run_keys(c, r, keys_query(r, model, descending, from, limit, offset - before,
+                                        sorted_matches));
+  if (!keys) return keys.status();
+  return Keys(std::move(keys).value());
+}
+
 // The keys of `limit` rows from `offset` in the request's order. With the total known and the
 // offset past its middle, walks the reverse order from the end instead (an index walks either
 // way). A deep offset starts from the nearest position known in the list (anchored_keys).
@@ -356,6 +414,14 @@ Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& p
     reverse = true;
   }
   const bool descending = r.descending != reverse;
+  if (!r.after && offset >= internal::PositionCache::kDeep && limit > 0) {
+    auto binned = binned_keys(c, r, model, descending, offset, limit, sorted_matches);
+    if (!binned) return binned.status();
+    if (*binned) {
+      if (reverse) std::reverse((*binned)->begin(), (*binned)->end());
+      return std::move(**binned);
+    }
+  }
   auto keys = !r.after && offset >= internal::PositionCache::kDeep && limit > 0
                   ? anchored_keys(c, positions, r, model, descending, offset, limit, sorted_matches)
                   : run_keys(c, r, keys_query(r, model, descending, r.after, limit, offset,
