@@ -343,6 +343,12 @@ Result<std::vector<SortKey>> anchored_keys(Connection& c, internal::PositionCach
   return keys;
 }
 
+// Whether the counters the triggers keep (caption_counts, score_bins) answer for `f`: they count
+// by source and decision (and score bin) alone.
+bool counters_answer(const PairFilter& f) {
+  return f.split.empty() && f.text_query.empty() && !internal::has_score_range(f);
+}
+
 // The lowest ITM score whose score_bins bin is `bin` or above: the smallest double t with
 // CAST(t * 1000 AS INTEGER) >= bin, computed as SQLite computes the bin (a double product).
 double bin_floor(int bin) {
@@ -362,9 +368,7 @@ Result<std::optional<std::vector<SortKey>>> binned_keys(Connection& c, const Pag
                                                         bool sorted_matches) {
   using Keys = std::optional<std::vector<SortKey>>;
   const PairFilter& f = r.filter;
-  if (r.sort != PairSort::kItm || r.after || !f.split.empty() || !f.text_query.empty() ||
-      internal::has_score_range(f))
-    return Keys();
+  if (r.sort != PairSort::kItm || r.after || !counters_answer(f)) return Keys();
   Query q;
   q.add("SELECT bin, sum(n) FROM score_bins WHERE model_id = ");
   q.integer(model);
@@ -414,18 +418,14 @@ Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& p
     reverse = true;
   }
   const bool descending = r.descending != reverse;
-  if (!r.after && offset >= internal::PositionCache::kDeep && limit > 0) {
-    auto binned = binned_keys(c, r, model, descending, offset, limit, sorted_matches);
-    if (!binned) return binned.status();
-    if (*binned) {
-      if (reverse) std::reverse((*binned)->begin(), (*binned)->end());
-      return std::move(**binned);
-    }
-  }
-  auto keys = !r.after && offset >= internal::PositionCache::kDeep && limit > 0
-                  ? anchored_keys(c, positions, r, model, descending, offset, limit, sorted_matches)
-                  : run_keys(c, r, keys_query(r, model, descending, r.after, limit, offset,
-                                              sorted_matches));
+  const bool deep = !r.after && offset >= internal::PositionCache::kDeep && limit > 0;
+  Result<std::vector<SortKey>> keys = std::vector<SortKey>{};
+  auto binned = deep ? binned_keys(c, r, model, descending, offset, limit, sorted_matches)
+                     : Result<std::optional<std::vector<SortKey>>>(std::nullopt);
+  if (!binned) return binned.status();
+  if (*binned) keys = std::move(**binned);
+  else if (deep) keys = anchored_keys(c, positions, r, model, descending, offset, limit, sorted_matches);
+  else keys = run_keys(c, r, keys_query(r, model, descending, r.after, limit, offset, sorted_matches));
   if (!keys) return keys.status();
   if (reverse) std::reverse(keys->begin(), keys->end());
   return keys;
@@ -435,8 +435,7 @@ Result<std::vector<SortKey>> page_keys(Connection& c, internal::PositionCache& p
 // sources; nullopt otherwise.
 Result<std::optional<int64_t>> counted(Connection& c, const PageRequest& r, int64_t model) {
   const PairFilter& f = r.filter;
-  if (!f.split.empty() || !f.text_query.empty() || internal::has_score_range(f))
-    return std::optional<int64_t>();
+  if (!counters_answer(f)) return std::optional<int64_t>();
   Query q;
   if (scored_only(r)) {
     q.add("SELECT coalesce(sum(n), 0) FROM score_bins WHERE model_id = ");
