@@ -95,16 +95,24 @@ for seed in $SEEDS; do
     [d]="decision IN ('keep', 'undecided')"
   )
   for set in a b c d; do
-    log "seed $seed: ($set) pre-train from scratch on: ${selection[$set]}"
-    # shellcheck disable=SC2086
-    train pretrain "$dir/$set-pretrain" --project "$project" --seed "$seed" --steps "$PRE_STEPS" \
-      --warmup-steps 20 ${selection[$set]}
+    pre="$dir/$set-pretrain" cap="$dir/$set-captioner"
+    if [[ $set == a ]]; then
+      # (a) is the bootstrap's own pre-training and captioner: the same data, seed, steps and
+      # recipe (the jobs are deterministic), so they are not trained twice.
+      pre="$dir/bootstrap-pretrain" cap="$dir/bootstrap-captioner"
+      log "seed $seed: (a) = the bootstrap's pre-trained model and captioner"
+    else
+      log "seed $seed: ($set) pre-train from scratch on: ${selection[$set]}"
+      # shellcheck disable=SC2086
+      train pretrain "$pre" --project "$project" --seed "$seed" --steps "$PRE_STEPS" \
+        --warmup-steps 20 ${selection[$set]}
+      train captioner "$cap" --project "$project" --seed "$seed" --steps "$FT_STEPS" \
+        --warmup-steps 10 --init "$pre/model" --source human
+    fi
     sql "$project" "SELECT count(*) FROM captions WHERE ${where[$set]}" >"$dir/$set-pairs.txt"
-    train captioner "$dir/$set-captioner" --project "$project" --seed "$seed" --steps "$FT_STEPS" \
-      --warmup-steps 10 --init "$dir/$set-pretrain/model" --source human
-    cf eval retrieval --model "$dir/$set-pretrain/model" --annotations "$data/test.json" --no-store \
+    cf eval retrieval --model "$pre/model" --annotations "$data/test.json" --no-store \
       --out "$dir/$set-retrieval.json" >/dev/null
-    cf eval caption --model "$dir/$set-captioner/model" --annotations "$data/test.json" --no-store \
+    cf eval caption --model "$cap/model" --annotations "$data/test.json" --no-store \
       --out "$dir/$set-caption.json" >/dev/null
   done
 done
