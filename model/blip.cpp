@@ -90,6 +90,12 @@ torch::Tensor BlipImpl::lm_logits(const torch::Tensor& image_embeds, const torch
   return text_decoder->forward(ids, mask, image_embeds);
 }
 
+torch::Tensor BlipImpl::lm_hidden(const torch::Tensor& image_embeds, const torch::Tensor& ids,
+                                  const torch::Tensor& mask) const {
+  require(has_text_decoder(), "text decoder");
+  return text_decoder->bert->forward(ids, mask, TextMode::kDecoder, image_embeds);
+}
+
 DecoderState BlipImpl::start_decoding(const torch::Tensor& encoder_states,
                                       const torch::Tensor& encoder_mask) const {
   require(has_text_decoder(), "text decoder");

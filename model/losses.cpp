@@ -97,4 +97,17 @@ torch::Tensor lm_loss(const torch::Tensor& logits, const torch::Tensor& labels, 
                               smoothing));
 }
 
+torch::Tensor lm_loss_at_targets(const torch::Tensor& hidden, const torch::Tensor& labels,
+                                 const std::function<torch::Tensor(const torch::Tensor&)>& head,
+                                 double smoothing) {
+  const int64_t length = hidden.size(1) - 1;
+  const torch::Tensor targets = labels.narrow(1, 1, length).reshape({-1});
+  const torch::Tensor rows = targets.ne(kIgnoreIndex).nonzero().view({-1});
+  if (rows.numel() == 0) return hidden.sum() * 0.0;
+  const torch::Tensor scored =
+      hidden.narrow(1, 0, length).reshape({-1, hidden.size(2)}).index_select(0, rows);
+  return F::cross_entropy(head(scored), targets.index_select(0, rows),
+                          F::CrossEntropyFuncOptions().label_smoothing(smoothing));
+}
+
 }  // namespace capfilt::model

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace capfilt::model {
 
@@ -82,5 +83,14 @@ torch::Tensor lm_labels(const torch::Tensor& input_ids, int64_t pad_id, int64_t 
 // labels[:, t + 1]. Cross-entropy with label smoothing `smoothing` (PyTorch's definition: the target
 // is (1 - s) one-hot + s / V uniform), averaged over the targets that are not kIgnoreIndex.
 torch::Tensor lm_loss(const torch::Tensor& logits, const torch::Tensor& labels, double smoothing);
+
+// The same loss from the decoder's hidden states [B, L, H]: `head` (the LM head, [N, H] -> [N, V])
+// runs only on the N positions whose next token is scored, not on padding and prompt. Equal to
+// lm_loss(head(hidden), labels, smoothing) up to summation order; a training step over short
+// captions padded to a long one no longer spends most of its time on vocabulary rows it discards.
+// With no scored position it is 0 (hidden.sum() * 0, so backward still reaches every input).
+torch::Tensor lm_loss_at_targets(const torch::Tensor& hidden, const torch::Tensor& labels,
+                                 const std::function<torch::Tensor(const torch::Tensor&)>& head,
+                                 double smoothing);
 
 }  // namespace capfilt::model

@@ -168,9 +168,12 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
     const torch::Tensor dec_ids = with_first_token(ids, tokens.dec);
     const torch::Tensor labels = lm_labels(dec_ids.masked_fill(mask.eq(0), tokens.pad), tokens.pad,
                                            batch.prompt_length);
-    const torch::Tensor logits = model_->lm_logits(image_embeds, dec_ids, mask);
-    losses.lm = lm_loss(logits, labels, config.label_smoothing);
-    if (comm_) losses.lm = share_of_global_token_mean(losses.lm, logits, labels);
+    const torch::Tensor hidden = model_->lm_hidden(image_embeds, dec_ids, mask);
+    const TextDecoderImpl& decoder = *model_->text_decoder;
+    losses.lm = lm_loss_at_targets(
+        hidden, labels, [&](const torch::Tensor& h) { return decoder.lm_head(h); },
+        config.label_smoothing);
+    if (comm_) losses.lm = share_of_global_token_mean(losses.lm, hidden, labels);
   }
 
   if (terms_.itc) {
@@ -183,14 +186,14 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
 // the ranks' means would weight tokens unequally. Scaled by W * n_rank / n_global, the ranks'
 // losses average to the mean over the global batch's tokens, as one process computes it.
 torch::Tensor Pretrainer::share_of_global_token_mean(const torch::Tensor& local_mean,
-                                                     const torch::Tensor& logits,
+                                                     const torch::Tensor& hidden,
                                                      const torch::Tensor& labels) {
   const torch::Tensor targets = labels.narrow(1, 1, labels.size(1) - 1);
   std::vector<torch::Tensor> count{targets.ne(kIgnoreIndex).sum().to(torch::kFloat).view({1})};
   const double local = count[0].item<double>();
   comm_->all_reduce_sum(count, "the count of caption tokens");
   const double global = count[0].item<double>();
-  if (local == 0.0 || global == 0.0) return logits.sum() * 0.0;  // no token here: no LM gradient
+  if (local == 0.0 || global == 0.0) return hidden.sum() * 0.0;  // no token here: no LM gradient
   return local_mean * (comm_->world_size() * local / global);
 }
 

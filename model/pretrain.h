@@ -112,7 +112,7 @@ class Pretrainer {
 
  private:
   torch::Tensor share_of_global_token_mean(const torch::Tensor& local_mean,
-                                           const torch::Tensor& logits, const torch::Tensor& labels);
+                                           const torch::Tensor& hidden, const torch::Tensor& labels);
 
   Blip model_;
   LossTerms terms_;

@@ -210,5 +210,34 @@ TEST(ItmLoss, IsCrossEntropyOverMatchAndMismatch) {
   EXPECT_NEAR(itm_loss(logits, labels).item<double>(), expected, 1e-12);
 }
 
+
+TEST(LmLoss, OnHiddenStatesEqualsTheLossOnEveryPositionsLogits) {
+  torch::manual_seed(3);
+  const torch::Tensor hidden = torch::randn({3, 6, 5}, torch::kDouble).requires_grad_(true);
+  const torch::Tensor weight = torch::randn({13, 5}, torch::kDouble).requires_grad_(true);
+  const auto head = [&](const torch::Tensor& h) { return torch::linear(h, weight); };
+  const torch::Tensor labels = torch::tensor({kIgnoreIndex, kIgnoreIndex, 4L, 7L, kIgnoreIndex,
+                                              kIgnoreIndex, kIgnoreIndex, 1L, 2L, 3L, 12L, 0L,
+                                              kIgnoreIndex, 5L, kIgnoreIndex, kIgnoreIndex,
+                                              kIgnoreIndex, kIgnoreIndex})
+                                   .view({3, 6});
+  const torch::Tensor full = lm_loss(head(hidden), labels, 0.1);
+  const torch::Tensor scored = lm_loss_at_targets(hidden, labels, head, 0.1);
+  EXPECT_NEAR(scored.item<double>(), full.item<double>(), 1e-12);
+  const auto grads = [&](const torch::Tensor& loss) {
+    return torch::autograd::grad({loss}, {hidden, weight});
+  };
+  const auto g_full = grads(full);
+  const auto g_scored = grads(scored);
+  EXPECT_TRUE(torch::allclose(g_full[0], g_scored[0], 0, 1e-12));
+  EXPECT_TRUE(torch::allclose(g_full[1], g_scored[1], 0, 1e-12));
+
+  // Nothing to score: zero, and still differentiable.
+  const torch::Tensor none = torch::full({3, 6}, kIgnoreIndex, torch::kLong);
+  const torch::Tensor zero = lm_loss_at_targets(hidden, none, head, 0.1);
+  EXPECT_EQ(zero.item<double>(), 0.0);
+  EXPECT_TRUE(zero.requires_grad());
+}
+
 }  // namespace
 }  // namespace capfilt::model
