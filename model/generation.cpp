@@ -1,11 +1,14 @@
 #include "model/generation.h"
 
+#include <memory>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "model/error.h"
@@ -64,19 +67,19 @@ GenerationOutput sample_or_greedy(DecoderSteps& steps, int64_t images,
     if (greedy) {
       next = scores.argmax(-1);
     } else {
-      scores = scores / options.temperature;
+      if (options.temperature != 1.0f) scores = scores / options.temperature;
       if (options.top_k > 0) scores = apply_top_k(scores, options.top_k);
-      scores = apply_top_p(scores, options.top_p);
-      const auto probs = torch::softmax(scores, -1);
+      torch::Tensor uniforms;
       if (row_generators.empty()) {
-        next = torch::multinomial(probs, 1, false, generator).squeeze(1);
+        uniforms = torch::rand({rows}, generator, torch::kDouble);
       } else {
-        next = torch::empty({rows}, torch::kLong);
+        uniforms = torch::empty({rows}, torch::kDouble);
         for (int64_t r = 0; r < rows; ++r) {
-          next[r] = torch::multinomial(probs[r], 1, false, row_generators[static_cast<size_t>(r)])
-                        .item<int64_t>();
+          uniforms[r] = torch::rand({1}, row_generators[static_cast<size_t>(r)], torch::kDouble)
+                            .item<double>();
         }
       }
+      next = sample_top_p(scores, options.top_p, uniforms);
     }
     torch::Tensor token_log_probs = raw_log_probs.gather(1, next.unsqueeze(1)).squeeze(1);
     log_probs += token_log_probs.masked_fill(finished, 0.0);
@@ -432,6 +435,50 @@ void nucleus_row(const float* probs, int64_t n, float top_p, bool* keep) {
     }
     lo = equal_end;
   }
+}
+
+torch::Tensor sample_top_p(const torch::Tensor& scores, float top_p, const torch::Tensor& uniforms) {
+  const torch::Tensor probs = torch::softmax(scores.to(torch::kCPU, torch::kFloat), -1).contiguous();
+  const int64_t n = probs.size(-1), rows = probs.numel() / n;
+  const torch::Tensor u = uniforms.to(torch::kCPU, torch::kDouble).contiguous();
+  if (u.numel() != rows) {
+    throw ModelError("sample_top_p: " + std::to_string(u.numel()) + " uniforms for " +
+                     std::to_string(rows) + " rows");
+  }
+  torch::Tensor next = torch::empty({rows}, torch::kLong);
+  const float* p = probs.data_ptr<float>();
+  const double* draw = u.data_ptr<double>();
+  int64_t* out = next.data_ptr<int64_t>();
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<bool[]> keep(new bool[static_cast<size_t>(n)]);
+    for (int64_t r = begin; r < end; ++r) {
+      const float* row = p + r * n;
+      if (top_p < 1.0f) {
+        nucleus_row(row, n, top_p, keep.get());
+      } else {
+        std::fill(keep.get(), keep.get() + n, true);
+      }
+      double mass = 0.0;
+      int64_t last = -1;
+      for (int64_t i = 0; i < n; ++i) {
+        if (keep[i] && row[i] > 0.0f) mass += row[i], last = i;
+      }
+      // The kept tokens in vocabulary order cover [0, mass); the draw falls in one of them.
+      const double target = draw[r] * mass;
+      double covered = 0.0;
+      int64_t token = last;
+      for (int64_t i = 0; i < n; ++i) {
+        if (!keep[i] || row[i] <= 0.0f) continue;
+        covered += row[i];
+        if (target < covered) {
+          token = i;
+          break;
+        }
+      }
+      out[r] = token < 0 ? 0 : token;
+    }
+  });
+  return next.to(scores.device());
 }
 
 torch::Tensor apply_top_p(const torch::Tensor& logits, float top_p) {

@@ -134,6 +134,11 @@ torch::Tensor apply_repetition_penalty(const torch::Tensor& scores, const torch:
 // Sets to -inf every token outside the smallest set whose probability mass reaches top_p (at least
 // one token is kept).
 torch::Tensor apply_top_p(const torch::Tensor& logits, float top_p);
+// One token per row drawn from softmax(scores) restricted to the row's top_p nucleus (all tokens
+// when top_p >= 1), by inverse CDF: uniforms [rows] in [0, 1) pick the token whose share of the
+// kept mass, counted in vocabulary order, covers u * mass. One random number per row instead of
+// an exponential draw per vocabulary entry (torch::multinomial), and no second softmax.
+torch::Tensor sample_top_p(const torch::Tensor& scores, float top_p, const torch::Tensor& uniforms);
 // Sets to -inf every token outside the k highest.
 torch::Tensor apply_top_k(const torch::Tensor& logits, int top_k);
 

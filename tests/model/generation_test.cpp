@@ -242,6 +242,22 @@ TEST(Nucleus, KeepsTheSmallestSetReachingTopP) {
                            torch::tensor({false, true, false, true})));
 }
 
+TEST(Nucleus, SamplesByInverseCdfOverTheNucleusInVocabularyOrder) {
+  // Probabilities 0.05, 0.5, 0.15, 0.3: the 0.85 nucleus is tokens 1, 2, 3 with mass 0.95, laid
+  // out in vocabulary order as [0, 0.5) [0.5, 0.65) [0.65, 0.95).
+  const auto scores = torch::log(torch::tensor({0.05f, 0.5f, 0.15f, 0.3f})).repeat({5, 1});
+  const auto u = torch::tensor({0.0, 0.52, 0.54, 0.7, 0.999}, torch::kDouble);
+  // u * 0.95 = 0, 0.494, 0.513, 0.665, 0.949.
+  EXPECT_TRUE(torch::equal(sample_top_p(scores, 0.85f, u), torch::tensor({1L, 1L, 2L, 3L, 3L})));
+  // Without a nucleus every token can be drawn: [0, 0.05) is token 0.
+  EXPECT_TRUE(torch::equal(
+      sample_top_p(scores.narrow(0, 0, 2), 1.0f, torch::tensor({0.01, 0.9}, torch::kDouble)),
+      torch::tensor({0L, 3L})));
+  // Tokens with probability 0 (top-k's -inf) are never drawn, even by u = 0.
+  const auto masked = torch::log(torch::tensor({{0.0f, 0.0f, 0.4f, 0.6f}}));
+  EXPECT_EQ(sample_top_p(masked, 1.0f, torch::tensor({0.0}, torch::kDouble)).item<int64_t>(), 2);
+}
+
 std::vector<float> flat(int64_t, const std::vector<int64_t>&) {
   // C holds 0.04 of the mass: outside the 0.9 nucleus.
   return log_of({0.0f, 0.06f, 0.0f, 0.3f, 0.3f, 0.04f, 0.3f, 0.0f});
