@@ -4,7 +4,8 @@
 #
 #   bash installer/bootstrap-experiment.sh [OUT_DIR]
 #   env: CAPFILT (build/app/capfilt), THREADS (2), IMAGES (1000), SEEDS ("1 2"),
-#        PRE_STEPS (300: each pre-training), FT_STEPS (200: each fine-tuning), BATCH (16)
+#        PRE_STEPS (500: each pre-training), FT_STEPS (200: each captioner), FILTER_STEPS (150),
+#        IMAGE_SIZE (96), BATCH (16) -- the demo models' recipe (core/demo_models.h)
 #
 # 1. demo data: a noisy web part (30 % of its captions replaced by noise) and a clean human subset;
 # 2. pre-train a tiny BLIP on web + human, fine-tune a captioner and a filter on the human subset;
@@ -21,8 +22,10 @@ CAPFILT=${CAPFILT:-build/app/capfilt}
 THREADS=${THREADS:-2}
 IMAGES=${IMAGES:-1000}
 SEEDS=${SEEDS:-"1 2"}
-PRE_STEPS=${PRE_STEPS:-300}
+PRE_STEPS=${PRE_STEPS:-500}
 FT_STEPS=${FT_STEPS:-200}
+FILTER_STEPS=${FILTER_STEPS:-150}
+IMAGE_SIZE=${IMAGE_SIZE:-96}
 BATCH=${BATCH:-16}
 OUT=${1:-/tmp/capfilt-bootstrap-experiment}
 CAPFILT=$(readlink -f "$CAPFILT")
@@ -35,9 +38,9 @@ train() {  # train TASK JOB_DIR [flags...]: one job, quiet unless it fails
   local task=$1 dir=$2
   shift 2
   [[ -f "$dir/model/model.safetensors" ]] && return 0  # done by an earlier run of the script
-  if ! cf train "$task" --job-dir "$dir" --preset tiny --image-size 64 --batch-size "$BATCH" \
-      --lr 1e-3 --min-lr 1e-4 --workers 2 --checkpoint-every 1000 --keep-checkpoints 1 \
-      "$@" >"$dir.log" 2>&1; then
+  if ! cf train "$task" --job-dir "$dir" --preset tiny --image-size "$IMAGE_SIZE" \
+      --batch-size "$BATCH" --lr "${LR:-1e-3}" --min-lr "${MIN_LR:-1e-4}" --workers 2 --checkpoint-every 1000 \
+      --keep-checkpoints 1 "$@" >"$dir.log" 2>&1; then
     tail -20 "$dir.log" >&2
     exit 1
   fi
@@ -65,13 +68,15 @@ for seed in $SEEDS; do
     cf import "$project" "$data/human_train.json" --source human --split train >/dev/null
   fi
 
-  log "seed $seed: bootstrap models (pre-train $PRE_STEPS steps, captioner and filter $FT_STEPS)"
+  log "seed $seed: bootstrap models (pre-train $PRE_STEPS steps, captioner $FT_STEPS, filter $FILTER_STEPS)"
   train pretrain "$dir/bootstrap-pretrain" --project "$project" --seed "$seed" --steps "$PRE_STEPS" \
     --warmup-steps 20 --source web human
   train captioner "$dir/bootstrap-captioner" --project "$project" --seed "$seed" --steps "$FT_STEPS" \
     --warmup-steps 10 --init "$dir/bootstrap-pretrain/model" --source human
-  train filter "$dir/bootstrap-filter" --project "$project" --seed "$seed" --steps "$FT_STEPS" \
-    --warmup-steps 10 --init "$dir/bootstrap-pretrain/model" --source human
+  # The filter as the demo recipe fine-tunes it: fewer steps at a lower rate, so that it does not
+  # memorise the human pairs.
+  LR=3e-4 MIN_LR=3e-5 train filter "$dir/bootstrap-filter" --project "$project" --seed "$seed" \
+    --steps "$FILTER_STEPS" --warmup-steps 10 --init "$dir/bootstrap-pretrain/model" --source human
 
   log "seed $seed: CapFilt over the web images"
   cf capfilt "$project" --captioner "$dir/bootstrap-captioner/model" \

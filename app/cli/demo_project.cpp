@@ -40,6 +40,7 @@ class DemoProject {
     message("building the demo project in " + dir_);
     core::DemoModels models = train_models(images);
     const std::string path = (fs::path(dir_) / "demo.capfilt").string();
+    if (!models.cached) keep_aside(path);
     auto project = value_or_throw(db::Project::open(path));
     import_data(*project, models.data_dir);
     const core::CapfiltReport report = capfilt(*project, models);
@@ -70,6 +71,19 @@ class DemoProject {
     core::ProgressEvent e = event(core::ProgressEventKind::kMessage, stage);
     e.text = text;
     out_.write(e);
+  }
+
+  // Freshly trained demo models (a first run, or a new recipe) make a demo project scored by other
+  // weights stale; it is renamed, not deleted, since a curator may have decided pairs in it.
+  void keep_aside(const std::string& path) {
+    if (!fs::exists(path)) return;
+    const std::string aside = path + ".before-" + std::to_string(now_ms());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ec;
+      if (fs::exists(path + suffix)) fs::rename(path + suffix, aside + suffix, ec);
+      if (ec) throw std::runtime_error(path + suffix + ": cannot be moved aside: " + ec.message());
+    }
+    message("the demo models were trained again; the earlier demo project is kept as " + aside);
   }
 
   core::DemoModels train_models(int images) {

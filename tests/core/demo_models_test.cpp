@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <fstream>
 
 #include "test_paths.h"
 
@@ -45,6 +48,21 @@ TEST(DemoModels, TrainedOnceThenCached) {
   EXPECT_TRUE(stages.empty());
   EXPECT_EQ(second->captioner, first->captioner);
   EXPECT_EQ(second->filter, first->filter);
+
+  // Models cached under an earlier recipe are not offered, and are trained again.
+  const fs::path manifest = out / "demo-models.json";
+  std::ifstream in(manifest);
+  nlohmann::json j = nlohmann::json::parse(in);
+  in.close();
+  j["recipe"] = kDemoModelsRecipe - 1;
+  std::ofstream(manifest, std::ios::trunc) << j.dump();
+  EXPECT_FALSE(find_demo_models(out.string()));
+  stages.clear();
+  auto third = ensure_demo_models(out.string(), o);
+  ASSERT_TRUE(third) << third.status().message();
+  EXPECT_FALSE(third->cached);
+  EXPECT_EQ(stages, (std::vector<std::string>{"pretrain", "captioner", "filter"}));
+  EXPECT_TRUE(find_demo_models(out.string()));
 }
 
 }  // namespace

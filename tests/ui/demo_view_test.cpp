@@ -26,6 +26,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/demo_models.h"
 #include "demo_project.h"
 #include "ui/demo/ask_panel.h"
 #include "ui/demo/caption_panel.h"
@@ -334,7 +335,8 @@ TEST(ModelSelector, ListsDemoProjectAndOpenedModelsAndPrefersATask) {
       {"filter", QString::fromStdString((dir / "jobs/filter/model").string())},
       {"pretrained", QString::fromStdString((dir / "jobs/pretrain/model").string())},
       {"data", QString::fromStdString((dir / "data").string())},
-      {"seconds", 1.0}};
+      {"seconds", 1.0},
+      {"recipe", capfilt::core::kDemoModelsRecipe}};
   QFile file(QString::fromStdString((dir / "demo-models.json").string()));
   ASSERT_TRUE(file.open(QIODevice::WriteOnly));
   file.write(QJsonDocument(manifest).toJson());
