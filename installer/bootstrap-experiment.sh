@@ -147,6 +147,6 @@ table="$OUT/table.md"
     echo "seed $seed filter on the web captions: F1 $(metric "$f" 'r["at_threshold"]["f1"]'), ROC-AUC ITM $(metric "$f" 'r["auc_itm"]')"
   done
   echo
-  echo "$IMAGES images per seed, seeds $SEEDS, $PRE_STEPS pre-training and $FT_STEPS fine-tuning steps of batch $BATCH, $THREADS threads: $((SECONDS - started)) s"
+  echo "$IMAGES images per seed at $IMAGE_SIZE px, seeds $SEEDS, $PRE_STEPS pre-training, $FT_STEPS captioner and $FILTER_STEPS filter steps of batch $BATCH, $THREADS threads: $((SECONDS - started)) s"
 } >"$table"
 cat "$table"
