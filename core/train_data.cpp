@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/image_locator.h"
 #include "db/project.h"
@@ -16,53 +15,71 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+Status read_entry(const json& e, const std::string& where, const fs::path& root, TrainTask task,
+                  std::map<std::string, int64_t>& keys, std::vector<TrainPair>& out) {
+  if (!e.is_object() || !e.contains("image") || !e.at("image").is_string()) {
+    return Status::invalid(where + " has no \"image\" string");
+  }
+  const std::string path = (root / e.at("image").get<std::string>()).string();
+  const int64_t key = keys.emplace(path, static_cast<int64_t>(keys.size())).first->second;
+  if (task == TrainTask::kVqa) {
+    if (!e.contains("question") || !e.at("question").is_string() || !e.contains("answer")) {
+      return Status::invalid(where + " needs \"question\" (text) and \"answer\" (text or list)");
+    }
+    TrainPair p{path, e.at("question").get<std::string>(), key, {}};
+    const json& a = e.at("answer");
+    if (a.is_string()) p.answers.push_back(a.get<std::string>());
+    for (const json& x : a.is_array() ? a : json::array()) {
+      if (!x.is_string()) return Status::invalid(where + ": every answer must be text");
+      p.answers.push_back(x.get<std::string>());
+    }
+    if (p.answers.empty()) return Status::invalid(where + " has no answer");
+    out.push_back(std::move(p));
+    return Status::ok();
+  }
+  const json* c = e.contains("caption") ? &e.at("caption") : nullptr;
+  if (c && c->is_string()) {
+    out.push_back({path, c->get<std::string>(), key, {}});
+  } else if (c && c->is_array()) {
+    for (const json& x : *c) {
+      if (!x.is_string()) return Status::invalid(where + ": every caption must be text");
+      out.push_back({path, x.get<std::string>(), key, {}});
+    }
+  } else {
+    return Status::invalid(where + " has no \"caption\" (text or list of texts)");
+  }
+  return Status::ok();
+}
+
+// Each entry becomes pairs as soon as the parser has read it and is then dropped from the
+// document, so a file of 100,000 annotations is never held as a JSON tree (that tree, ~0.5 KiB
+// per entry, was the training job's only memory growing with the number of pairs).
 Status read_file_pairs(const std::string& file, const std::string& image_root, TrainTask task,
                        std::map<std::string, int64_t>& keys, std::vector<TrainPair>& out) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::not_found(file + ": cannot open the annotation file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  const json j = json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_array()) {
-    return Status::invalid(file + ": expected a JSON array of {\"image\", \"caption\"} entries");
-  }
   const fs::path root = image_root.empty() ? fs::path(file).parent_path() : fs::path(image_root);
-  for (size_t i = 0; i < j.size(); ++i) {
-    const json& e = j[i];
-    const std::string where = file + ": entry " + std::to_string(i);
-    if (!e.is_object() || !e.contains("image") || !e.at("image").is_string()) {
-      return Status::invalid(where + " has no \"image\" string");
+  const Status not_array =
+      Status::invalid(file + ": expected a JSON array of {\"image\", \"caption\"} entries");
+  Status status = Status::ok();
+  bool top_is_array = false;
+  size_t index = 0;
+  const json::parser_callback_t take = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 0 && event == json::parse_event_t::array_start) top_is_array = true;
+    if (depth != 1 || !top_is_array) return true;
+    if (event != json::parse_event_t::object_end && event != json::parse_event_t::value &&
+        event != json::parse_event_t::array_end) {
+      return true;
     }
-    const std::string path = (root / e.at("image").get<std::string>()).string();
-    const int64_t key = keys.emplace(path, static_cast<int64_t>(keys.size())).first->second;
-    if (task == TrainTask::kVqa) {
-      if (!e.contains("question") || !e.at("question").is_string() || !e.contains("answer")) {
-        return Status::invalid(where + " needs \"question\" (text) and \"answer\" (text or list)");
-      }
-      TrainPair p{path, e.at("question").get<std::string>(), key, {}};
-      const json& a = e.at("answer");
-      if (a.is_string()) p.answers.push_back(a.get<std::string>());
-      for (const json& x : a.is_array() ? a : json::array()) {
-        if (!x.is_string()) return Status::invalid(where + ": every answer must be text");
-        p.answers.push_back(x.get<std::string>());
-      }
-      if (p.answers.empty()) return Status::invalid(where + " has no answer");
-      out.push_back(std::move(p));
-      continue;
+    if (status) {
+      status = read_entry(parsed, file + ": entry " + std::to_string(index), root, task, keys, out);
     }
-    const json* c = e.contains("caption") ? &e.at("caption") : nullptr;
-    if (c && c->is_string()) {
-      out.push_back({path, c->get<std::string>(), key, {}});
-    } else if (c && c->is_array()) {
-      for (const json& x : *c) {
-        if (!x.is_string()) return Status::invalid(where + ": every caption must be text");
-        out.push_back({path, x.get<std::string>(), key, {}});
-      }
-    } else {
-      return Status::invalid(where + " has no \"caption\" (text or list of texts)");
-    }
-  }
-  return Status::ok();
+    ++index;
+    return false;  // consumed: keep it out of the document
+  };
+  const json j = json::parse(in, take, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !top_is_array || !j.is_array()) return not_array;
+  return status;
 }
 
 Result<db::PairFilter> to_filter(const TrainDataSelection& s) {
