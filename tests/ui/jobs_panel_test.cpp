@@ -215,6 +215,12 @@ TEST_F(JobsPanelTest, StudioOpenedAgainReattachesToARunningJob) {
   EXPECT_GE(points_before, 2);  // the steps before the restart (job_metrics and the log)
   ASSERT_TRUE(test::wait_until([&] { return second->charts()->pointCount("loss") >= points_before + 2; },
                                60000));
+  // The charts follow the job's series through the panel's 100 ms refresh, so a progress line
+  // that has just arrived may not be drawn yet: wait for the next refresh, then compare.
+  const auto charted = [&] {
+    return second->charts()->pointCount("loss") == static_cast<int>(e->series.at("loss").size());
+  };
+  test::wait_until(charted, 5000);
   EXPECT_EQ(second->charts()->pointCount("loss"), static_cast<int>(e->series.at("loss").size()));
   EXPECT_FALSE(second->etaText().isEmpty());
   second->cancelSelected();
