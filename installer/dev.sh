@@ -67,6 +67,7 @@ case "$action" in
     ;;
   test)
     cd "$build_dir"
+    rm -rf tests/scratch  # what failing tests of earlier runs left
     ctest --output-on-failure -LE slow -j "$jobs" ${CTEST_ARGS:-}
     ;;
   *)
