@@ -1,6 +1,7 @@
 #include "core/batch_loader.h"
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <random>
 
@@ -8,8 +9,28 @@
 
 namespace capfilt::core {
 
+namespace {
+
+BatchLoader::PathOf from_list(std::vector<std::string> paths) {
+  auto list = std::make_shared<const std::vector<std::string>>(std::move(paths));
+  return [list](std::size_t index) { return (*list)[index]; };
+}
+
+}  // namespace
+
+// size_ is declared before path_of_, so it is read before the list moves.
 BatchLoader::BatchLoader(std::vector<std::string> paths, LoaderOptions options)
-    : paths_(std::move(paths)), options_(std::move(options)), order_(paths_.size()) {
+    : size_(paths.size()), path_of_(from_list(std::move(paths))), options_(std::move(options)),
+      order_(size_) {
+  start();
+}
+
+BatchLoader::BatchLoader(std::size_t count, PathOf path_of, LoaderOptions options)
+    : size_(count), path_of_(std::move(path_of)), options_(std::move(options)), order_(size_) {
+  start();
+}
+
+void BatchLoader::start() {
   std::iota(order_.begin(), order_.end(), std::size_t{0});
   if (options_.shuffle) {
     std::mt19937 rng(derive_seed(options_.seed, options_.epoch));
@@ -76,7 +97,7 @@ LoadedSample BatchLoader::load(std::size_t position) const {
   LoadedSample s;
   s.order = position;
   s.index = order_[position];
-  s.path = paths_[s.index];
+  s.path = path_of_(s.index);
   Result<RgbImage> image =
       options_.decode ? options_.decode(s.path) : decode_image_file(s.path, options_.limits);
   if (!image) {

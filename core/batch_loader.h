@@ -68,8 +68,14 @@ struct LoadedSample {
 
 class BatchLoader {
  public:
+  // The path of sample `index`; called from the worker threads, so it must be safe to call
+  // concurrently (a read-only lookup).
+  using PathOf = std::function<std::string(std::size_t index)>;
+
   // Starts the workers at once.
   BatchLoader(std::vector<std::string> paths, LoaderOptions options);
+  // `count` samples whose paths path_of gives, for callers that keep the paths packed elsewhere.
+  BatchLoader(std::size_t count, PathOf path_of, LoaderOptions options);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -81,16 +87,18 @@ class BatchLoader {
   // Stops the workers; any thread. next() returns nullopt afterwards.
   void cancel();
 
-  std::size_t size() const { return paths_.size(); }
+  std::size_t size() const { return size_; }
   // The shuffled order: order()[k] is the index of the k-th sample dispatched.
   const std::vector<std::size_t>& order() const { return order_; }
 
  private:
+  void start();
   void worker_loop();
   LoadedSample load(std::size_t position) const;
   bool sample_ready() const;  // requires mutex_
 
-  const std::vector<std::string> paths_;
+  const std::size_t size_;
+  const PathOf path_of_;
   const LoaderOptions options_;
   std::vector<std::size_t> order_;
 

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include "core/image_locator.h"
 #include "db/project.h"
@@ -16,35 +15,35 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 Status read_entry(const json& e, const std::string& where, const fs::path& root, TrainTask task,
-                  std::map<std::string, int64_t>& keys, std::vector<TrainPair>& out) {
+                  TrainPairs& out) {
   if (!e.is_object() || !e.contains("image") || !e.at("image").is_string()) {
     return Status::invalid(where + " has no \"image\" string");
   }
-  const std::string path = (root / e.at("image").get<std::string>()).string();
-  const int64_t key = keys.emplace(path, static_cast<int64_t>(keys.size())).first->second;
+  const std::string path = (root / e.at("image").get_ref<const std::string&>()).string();
   if (task == TrainTask::kVqa) {
     if (!e.contains("question") || !e.at("question").is_string() || !e.contains("answer")) {
       return Status::invalid(where + " needs \"question\" (text) and \"answer\" (text or list)");
     }
-    TrainPair p{path, e.at("question").get<std::string>(), key, {}};
+    std::vector<std::string> answers;
     const json& a = e.at("answer");
-    if (a.is_string()) p.answers.push_back(a.get<std::string>());
+    if (a.is_string()) answers.push_back(a.get<std::string>());
     for (const json& x : a.is_array() ? a : json::array()) {
       if (!x.is_string()) return Status::invalid(where + ": every answer must be text");
-      p.answers.push_back(x.get<std::string>());
+      answers.push_back(x.get<std::string>());
     }
-    if (p.answers.empty()) return Status::invalid(where + " has no answer");
-    out.push_back(std::move(p));
+    if (answers.empty()) return Status::invalid(where + " has no answer");
+    out.add_pair(out.add_image(path), e.at("question").get_ref<const std::string&>(), answers);
     return Status::ok();
   }
   const json* c = e.contains("caption") ? &e.at("caption") : nullptr;
   if (c && c->is_string()) {
-    out.push_back({path, c->get<std::string>(), key, {}});
+    out.add_pair(out.add_image(path), c->get_ref<const std::string&>());
   } else if (c && c->is_array()) {
     for (const json& x : *c) {
       if (!x.is_string()) return Status::invalid(where + ": every caption must be text");
-      out.push_back({path, x.get<std::string>(), key, {}});
     }
+    const std::size_t image = out.add_image(path);
+    for (const json& x : *c) out.add_pair(image, x.get_ref<const std::string&>());
   } else {
     return Status::invalid(where + " has no \"caption\" (text or list of texts)");
   }
@@ -53,10 +52,9 @@ Status read_entry(const json& e, const std::string& where, const fs::path& root,
 
 // Each entry becomes pairs as soon as the parser has read it and is then dropped from the
 // document, so an annotation file is never held as a whole JSON tree besides its pairs (at a
-// million pairs that tree added ~55 MB to the peak; the pairs themselves still take ~0.4 KiB
-// each).
+// million pairs that tree added ~55 MB to the peak).
 Status read_file_pairs(const std::string& file, const std::string& image_root, TrainTask task,
-                       std::map<std::string, int64_t>& keys, std::vector<TrainPair>& out) {
+                       TrainPairs& out) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::not_found(file + ": cannot open the annotation file");
   const fs::path root = image_root.empty() ? fs::path(file).parent_path() : fs::path(image_root);
@@ -73,7 +71,7 @@ Status read_file_pairs(const std::string& file, const std::string& image_root, T
       return true;
     }
     if (status) {
-      status = read_entry(parsed, file + ": entry " + std::to_string(index), root, task, keys, out);
+      status = read_entry(parsed, file + ": entry " + std::to_string(index), root, task, out);
     }
     ++index;
     return false;  // consumed: keep it out of the document
@@ -106,14 +104,14 @@ Result<db::PairFilter> to_filter(const TrainDataSelection& s) {
 
 }  // namespace
 
-Result<std::vector<TrainPair>> select_training_pairs(const TrainDataSelection& selection,
-                                                     TrainTask task, db::Project* project) {
-  std::vector<TrainPair> pairs;
+Result<TrainPairs> select_training_pairs(const TrainDataSelection& selection, TrainTask task,
+                                         db::Project* project) {
+  TrainPairs pairs;
   if (!selection.annotation_files.empty()) {
-    std::map<std::string, int64_t> keys;
     for (const std::string& file : selection.annotation_files) {
-      if (Status s = read_file_pairs(file, selection.image_root, task, keys, pairs); !s) return s;
+      if (Status s = read_file_pairs(file, selection.image_root, task, pairs); !s) return s;
     }
+    pairs.finish();
     return pairs;
   }
   if (!project) {
@@ -137,17 +135,19 @@ Result<std::vector<TrainPair>> select_training_pairs(const TrainDataSelection& s
   const fs::path fallback = locator.roots().empty() ? fs::path(project->path()).parent_path()
                                                     : fs::path(locator.roots().front());
   int64_t last_image = -1;
-  std::string last_file;
+  std::size_t image = 0;
   Status s = project->for_each_pair(*filter, [&](const db::PairRow& row) {
     if (row.image_id != last_image) {  // rows come image by image: one lookup per image
       auto found = locator.find(row.image.path);
-      last_file = found ? found.value() : (fallback / row.image.path).string();
+      image = pairs.add_image(found ? found.value() : (fallback / row.image.path).string(),
+                              row.image_id);
       last_image = row.image_id;
     }
-    pairs.push_back({last_file, row.caption.text, row.image_id, {}});
+    pairs.add_pair(image, row.caption.text);
     return Status::ok();
   });
   if (!s) return s;
+  pairs.finish();
   return pairs;
 }
 

@@ -31,16 +31,16 @@ class CaptionTaskTrainer : public TaskTrainer {
   CaptionTaskTrainer(const model::Blip& blip, const TaskSettings& s, const model::LossTerms& terms)
       : settings_(s), trainer_(blip, options(s, terms)) {}
 
-  model::StepResult step(const std::vector<const TrainPair*>& items,
+  model::StepResult step(const std::vector<TrainPair>& items,
                          const std::vector<const std::vector<float>*>& pixels, int image_size,
                          const model::Tokenizer& tokenizer) override {
     model::PretrainBatch b;
     b.pixels = stack_pixels(pixels, image_size);
     std::vector<std::string> texts;
     std::vector<int64_t> keys;
-    for (const TrainPair* p : items) {
-      texts.push_back(settings_.prompt + p->text);
-      keys.push_back(p->image_key);
+    for (const TrainPair& p : items) {
+      texts.push_back(settings_.prompt + p.text);
+      keys.push_back(p.image_key);
     }
     tokenize(texts, tokenizer, settings_.max_text_length + settings_.prompt_length - 1, &b.ids,
              &b.mask);
@@ -72,7 +72,7 @@ class VqaTaskTrainer : public TaskTrainer {
   VqaTaskTrainer(const model::Blip& blip, const TaskSettings& s)
       : settings_(s), trainer_(blip, s.optimizer) {}
 
-  model::StepResult step(const std::vector<const TrainPair*>& items,
+  model::StepResult step(const std::vector<TrainPair>& items,
                          const std::vector<const std::vector<float>*>& pixels, int image_size,
                          const model::Tokenizer& tokenizer) override {
     model::VqaBatch b;
@@ -81,13 +81,13 @@ class VqaTaskTrainer : public TaskTrainer {
     std::vector<int64_t> owner;
     std::vector<float> weight;
     for (size_t q = 0; q < items.size(); ++q) {
-      questions.push_back(items[q]->text);
+      questions.push_back(items[q].text);
       std::map<std::string, int> counts;  // BLIP: each distinct answer weighted by its share
-      for (const std::string& a : items[q]->answers) ++counts[a];
+      for (const std::string& a : items[q].answers) ++counts[a];
       for (const auto& [a, n] : counts) {
         answers.push_back(a);
         owner.push_back(static_cast<int64_t>(q));
-        weight.push_back(static_cast<float>(n) / items[q]->answers.size());
+        weight.push_back(static_cast<float>(n) / items[q].answers.size());
       }
     }
     tokenize(questions, tokenizer, settings_.max_text_length, &b.question_ids, &b.question_mask);

@@ -35,7 +35,7 @@ class TaskTrainer {
  public:
   virtual ~TaskTrainer() = default;
   // One optimiser step on a batch: items[i] is the pair whose image pixels[i] holds (3 x s x s).
-  virtual model::StepResult step(const std::vector<const TrainPair*>& items,
+  virtual model::StepResult step(const std::vector<TrainPair>& items,
                                  const std::vector<const std::vector<float>*>& pixels,
                                  int image_size, const model::Tokenizer& tokenizer) = 0;
   virtual model::NamedTensors state() const = 0;

@@ -56,16 +56,16 @@ struct CheckpointFailure : std::runtime_error {
 };
 
 // FNV-1a over the pairs in order: a resumed job must see the selection it stopped in.
-std::string fingerprint(const std::vector<TrainPair>& pairs) {
+std::string fingerprint(const TrainPairs& pairs) {
   uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const std::string& s) {
+  auto mix = [&h](std::string_view s) {
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
     h = (h ^ 0xff) * 1099511628211ull;
   };
-  for (const TrainPair& p : pairs) {
-    mix(p.path);
-    mix(p.text);
-    for (const std::string& a : p.answers) mix(a);
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    mix(pairs.path(i));
+    mix(pairs.text(i));
+    for (const std::string& a : pairs.answers(i)) mix(a);
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -313,10 +313,7 @@ class JobRunner {
     }
   }
 
-  std::unique_ptr<BatchLoader> open_loader(const std::vector<TrainPair>& pairs, int image_size) {
-    std::vector<std::string> paths;
-    paths.reserve(pairs.size());
-    for (const TrainPair& p : pairs) paths.push_back(p.path);
+  std::unique_ptr<BatchLoader> open_loader(const TrainPairs& pairs, int image_size) {
     LoaderOptions o;
     o.image_size = image_size;
     o.workers = config_.workers;
@@ -332,10 +329,11 @@ class JobRunner {
       o.shard_index = static_cast<size_t>(ctx_.distributed.rank);
       o.shard_count = static_cast<size_t>(world());
     }
-    return std::make_unique<BatchLoader>(std::move(paths), o);
+    return std::make_unique<BatchLoader>(
+        pairs.size(), [&pairs](std::size_t i) { return std::string(pairs.path(i)); }, o);
   }
 
-  Status loop(const std::vector<TrainPair>& pairs, TaskTrainer& trainer,
+  Status loop(const TrainPairs& pairs, TaskTrainer& trainer,
               const model::Tokenizer& tokenizer) {
     const int image_size = static_cast<int>(trainer.model()->config().vision.image_size);
     std::unique_ptr<BatchLoader> loader;
@@ -375,10 +373,10 @@ class JobRunner {
       }
       result_.data_wait_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
-      std::vector<const TrainPair*> items;
+      std::vector<TrainPair> items;
       std::vector<const std::vector<float>*> pixels;
       for (const LoadedSample& s : batch) {
-        items.push_back(&pairs[s.index]);
+        items.push_back(pairs.at(s.index));
         pixels.push_back(&s.pixels);
       }
       const model::StepResult r = trainer.step(items, pixels, image_size, tokenizer);
