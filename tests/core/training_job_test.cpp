@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/demo_data.h"
+#include "core/train_test_support.h"
 #include "core/importer.h"
 #include "core/training_job.h"
 #include "db/project.h"
@@ -23,16 +23,7 @@ namespace fs = std::filesystem;
 
 class TrainingJobTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::path(test::kScratchDir) / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(root_);
-    DemoDataOptions d;
-    d.count = 60;
-    d.image_size = 32;
-    d.seed = 5;
-    auto s = generate_demo_data((root_ / "data").string(), d);
-    ASSERT_TRUE(s) << s.status().message();
-  }
+  void SetUp() override { root_ = train_test::scratch_with_demo_data(); }
 
   TrainJobConfig tiny(TrainTask task, int64_t steps) const {
     TrainJobConfig c;

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/demo_data.h"
+#include "core/train_test_support.h"
 #include "core/importer.h"
 #include "core/job_progress.h"
 #include "core/training_job.h"
@@ -77,16 +77,7 @@ std::map<int64_t, std::map<std::string, double>> metrics_by_step(const fs::path&
 
 class DistributedTrainTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::path(test::kScratchDir) / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(root_);
-    DemoDataOptions d;
-    d.count = 60;
-    d.image_size = 32;
-    d.seed = 5;
-    auto s = generate_demo_data((root_ / "data").string(), d);
-    ASSERT_TRUE(s) << s.status().message();
-  }
+  void SetUp() override { root_ = train_test::scratch_with_demo_data(); }
 
   // `capfilt [launch --nproc N --] train pretrain ...` on the tiny model; batch is the global one.
   std::vector<std::string> train_args(int nproc, const std::string& job, int64_t steps,
