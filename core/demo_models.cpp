@@ -76,9 +76,9 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
       c.lr = 1e-3;
       c.min_lr = 1e-4;
     } else {
-      // The filter sees only the 80 human pairs: 300 steps at 1e-3 memorised them (ITM loss
-      // 0.18) and scored unseen clean web captions low; 150 steps at 3e-4 keep what pre-training
-      // learnt.
+      // The filter sees only the human pairs: 300 steps at 1e-3 memorised the 80 of 500 demo
+      // images (ITM loss 0.18) and scored unseen clean web captions low; at 3e-4 it keeps what
+      // pre-training learnt.
       c.lr = 3e-4;
       c.min_lr = 3e-5;
     }

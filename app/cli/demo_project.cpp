@@ -160,7 +160,7 @@ void add_demo_project_commands(CLI::App& app, const GlobalOptions& options) {
       "Build the demo project: demo data, the demo captioner and filter (trained once), CapFilt");
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto images = std::make_shared<int>(500);
+  auto images = std::make_shared<int>(core::DemoModelsOptions{}.images);
   cmd->add_option("dir", *dir, "folder of the demo project (created; reused when present)")
       ->required();
   cmd->add_option("--images", *images, "demo images to generate the first time")
