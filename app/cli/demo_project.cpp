@@ -113,10 +113,10 @@ class DemoProject {
       core::ImportOptions io;
       io.source = source;
       io.cancelled = stop_requested_;
-      io.progress = [this, file = std::string(file)](const core::ImportProgress& p) {
+      const int64_t started_ms = now_ms();
+      io.progress = [this, started_ms, file = std::string(file)](const core::ImportProgress& p) {
         core::ProgressEvent e = event(core::ProgressEventKind::kProgress, "import " + file);
-        e.done = p.records_done;
-        e.total = p.records_total;
+        core::RateMeter(p.records_total, started_ms).fill(e, p.records_done, e.time_ms);
         out_.write(e);
       };
       const auto report = value_or_throw(
