@@ -87,6 +87,18 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
   return c;
 }
 
+// Whether OUT/data was generated for these options: the generator records its settings in
+// ground-truth/noise_labels.json. Data of another image count or seed (an earlier recipe's) is
+// made again, or a newcomer would get the new recipe's models trained on the old data.
+bool data_matches(const fs::path& data, const DemoModelsOptions& o) {
+  if (!fs::exists(data / "human_train.json")) return false;
+  std::ifstream in(data / "ground-truth" / "noise_labels.json");
+  const json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("generator") || !j["generator"].is_object()) return false;
+  const json& g = j["generator"];
+  return g.value("count", -1) == o.images && g.value("seed", ~uint64_t{0}) == o.seed;
+}
+
 }  // namespace
 
 Result<DemoModels> find_demo_models(const std::string& out_dir) {
@@ -111,7 +123,7 @@ Result<DemoModels> ensure_demo_models(const std::string& out_dir, const DemoMode
   }
   const auto started = std::chrono::steady_clock::now();
   const fs::path data = out / "data";
-  if (!fs::exists(data / "human_train.json")) {
+  if (!data_matches(data, o)) {
     DemoDataOptions d;
     d.seed = o.seed;
     d.count = o.images;

@@ -20,15 +20,17 @@ namespace capfilt::core {
 
 // Bumped when the recipe (steps, image size, learning rates) changes: models cached under another
 // recipe (the manifest's "recipe") are trained again, so a newcomer sees what the README describes.
-inline constexpr int kDemoModelsRecipe = 3;
+// (4: recipe 3's models could have been trained on recipe 2's 500-image data, kept in the cache.)
+inline constexpr int kDemoModelsRecipe = 4;
 
 struct DemoModelsOptions {
   std::string vocab;              // vocab.txt (bert-base-uncased)
   std::string device = "cpu";
-  // Demo images generated (when OUT/data is absent): 1,200 for training, 240 of them human. Three
-  // times the earlier 500 at the same steps: the filter's ROC-AUC 0.641 / 0.726 -> 0.691 / 0.744
-  // on seeds 1 / 2, F1 0.477 / 0.481 -> 0.492 / 0.544, clean web captions dropped 56 / 52 % ->
-  // 41 / 33 %. 3,000 images at the same steps (3 epochs) left ITM at chance (ROC-AUC 0.50).
+  // Demo images generated: 1,200 for training, 240 of them human. Three times the earlier 500,
+  // at the same steps: the filter's ROC-AUC 0.641 / 0.726 -> 0.691 / 0.744 on seeds 1 / 2, F1
+  // 0.477 / 0.481 -> 0.492 / 0.544, clean web captions dropped 56 / 52 % -> 41 / 33 %. 3,000
+  // images at the same steps (3 epochs) left ITM at chance (ROC-AUC 0.50). Data already in
+  // OUT/data made with another count or seed is made again when the models are trained.
   int images = 1500;
   uint64_t seed = 1;
   // The demo images' own size (the tiny preset's is 64): a 6 x 6 patch grid instead of 4 x 4, in

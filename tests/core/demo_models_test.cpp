@@ -49,7 +49,8 @@ TEST(DemoModels, TrainedOnceThenCached) {
   EXPECT_EQ(second->captioner, first->captioner);
   EXPECT_EQ(second->filter, first->filter);
 
-  // Models cached under an earlier recipe are not offered, and are trained again.
+  // Models cached under an earlier recipe are not offered, and are trained again, on data made
+  // again when the recipe's image count differs.
   const fs::path manifest = out / "demo-models.json";
   std::ifstream in(manifest);
   nlohmann::json j = nlohmann::json::parse(in);
@@ -58,11 +59,14 @@ TEST(DemoModels, TrainedOnceThenCached) {
   std::ofstream(manifest, std::ios::trunc) << j.dump();
   EXPECT_FALSE(find_demo_models(out.string()));
   stages.clear();
+  o.images = 48;
   auto third = ensure_demo_models(out.string(), o);
   ASSERT_TRUE(third) << third.status().message();
   EXPECT_FALSE(third->cached);
   EXPECT_EQ(stages, (std::vector<std::string>{"pretrain", "captioner", "filter"}));
   EXPECT_TRUE(find_demo_models(out.string()));
+  std::ifstream labels(fs::path(third->data_dir) / "ground-truth" / "noise_labels.json");
+  EXPECT_EQ(nlohmann::json::parse(labels)["generator"]["count"], 48);
 }
 
 }  // namespace
