@@ -1,8 +1,8 @@
 #pragma once
-// The pairs of a training job, packed: every image path once, every text once, in two character
-// arenas with offsets, so a job over a million pairs holds the bytes of its texts plus ~20 bytes a
-// pair (a vector of TrainPair with its strings took ~0.4 KiB a pair, and a second copy of every
-// path went to the loader). Built once, then read-only. Torch-free.
+// The pairs of a training job, packed: every image path once, every text once, in character
+// arenas with offsets, so a job holds the bytes of its texts and paths plus 12 bytes a pair and 16
+// an image (a vector of TrainPair with its strings took ~0.4 KiB a pair, and a second copy of
+// every path went to the loader). Built once, then read-only. Torch-free.
 
 #include <cstdint>
 #include <string>
