@@ -10,10 +10,12 @@
 # ($LANE_CCACHE_DIR, default ~/.cache/capfilt/trixie-ccache) makes a fresh clone's build mostly
 # cache hits. Delete the folders to start from scratch.
 #
-# Exit status: 0 when every test passes, or when the Debian 13 packages cannot be fetched (the lane
-# is then SKIPPED, said loudly on stdout and stderr); non-zero when the build or a test fails.
+# Exit status: 0 when every test passes, or when the Debian 13 packages cannot be fetched or the
+# disk has no room for the root (the lane is then SKIPPED, said loudly on stdout and stderr);
+# non-zero when the build or a test fails.
 # Needs root (debootstrap and chroot), or sudo.
-# Environment: LANE_ROOT, LANE_MIRROR (default http://deb.debian.org/debian), JOBS, CTEST_ARGS.
+# Environment: LANE_ROOT, LANE_MIRROR (default http://deb.debian.org/debian), JOBS, CTEST_ARGS,
+# LANE_MIN_FREE_GB (default 3: the free space making the root needs, else the lane is skipped).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -90,6 +92,13 @@ make_root() {
   local tmp="$root.partial"
   $sudo rm -rf "$tmp"
   mkdir -p "$(dirname "$root")"
+  # A made root with its build folder takes 2.2 GB (measured), more while the packages download;
+  # a disk that fills half-way fails the lane for no fault of the code, so it is skipped instead.
+  local free_kb need_kb=$((${LANE_MIN_FREE_GB:-3} * 1024 * 1024))
+  free_kb="$(df -Pk "$(dirname "$root")" | awk 'NR == 2 { print $4 }')"
+  if [[ -n "$free_kb" ]] && ((free_kb < need_kb)); then
+    skip "$((free_kb / 1024)) MB free under $(dirname "$root"); the Debian 13 root needs about $((need_kb / 1024 / 1024)) GB"
+  fi
   echo "==> libtorch2-lane: debootstrap --variant=minbase $suite into $root"
   local log
   log="$(mktemp)"
