@@ -1,18 +1,10 @@
 #include "core/train_pairs.h"
 
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
 namespace capfilt::core {
-namespace {
-
-uint64_t hash_path(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-}  // namespace
 
 std::string_view TrainPairs::slice(const std::string& arena, const std::vector<uint64_t>& ends,
                                    std::size_t k) {
@@ -21,7 +13,7 @@ std::string_view TrainPairs::slice(const std::string& arena, const std::vector<u
 }
 
 std::size_t TrainPairs::add_image(std::string_view path, int64_t key) {
-  const uint64_t h = hash_path(path);
+  const std::size_t h = std::hash<std::string_view>{}(path);
   auto [first, last] = image_by_hash_.equal_range(h);
   for (auto it = first; it != last; ++it) {
     if (slice(path_arena_, path_end_, it->second) == path) return it->second;

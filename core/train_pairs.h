@@ -51,7 +51,7 @@ class TrainPairs {
   std::vector<uint32_t> pair_image_;     // per pair: its image
   std::vector<uint64_t> answer_end_;     // per answer: end in answer_arena_
   std::vector<uint64_t> pair_answers_;   // per pair (vqa only): end of its answers in answer_end_
-  std::unordered_multimap<uint64_t, uint32_t> image_by_hash_;  // building only
+  std::unordered_multimap<std::size_t, uint32_t> image_by_hash_;  // path hash -> images; building only
 };
 
 }  // namespace capfilt::core

@@ -5,7 +5,8 @@
 #   bash installer/bootstrap-experiment.sh [OUT_DIR]
 #   env: CAPFILT (build/app/capfilt), THREADS (2), IMAGES (1000), SEEDS ("1 2"),
 #        PRE_STEPS (500: each pre-training), FT_STEPS (200: each captioner), FILTER_STEPS (150),
-#        IMAGE_SIZE (96), BATCH (16) -- the demo models' recipe (core/demo_models.h)
+#        IMAGE_SIZE (96), BATCH (16) -- the demo models' recipe 2 (core/demo_models.h), with
+#        which the README's table was measured; the demo models now use 1,500 images, filter 300
 #
 # 1. demo data: a noisy web part (30 % of its captions replaced by noise) and a clean human subset;
 # 2. pre-train a tiny BLIP on web + human, fine-tune a captioner and a filter on the human subset;

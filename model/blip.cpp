@@ -86,8 +86,7 @@ torch::Tensor BlipImpl::text_features(const torch::Tensor& ids, const torch::Ten
 
 torch::Tensor BlipImpl::lm_logits(const torch::Tensor& image_embeds, const torch::Tensor& ids,
                                   const torch::Tensor& mask) const {
-  require(has_text_decoder(), "text decoder");
-  return text_decoder->forward(ids, mask, image_embeds);
+  return text_decoder->lm_head(lm_hidden(image_embeds, ids, mask));
 }
 
 torch::Tensor BlipImpl::lm_hidden(const torch::Tensor& image_embeds, const torch::Tensor& ids,

@@ -55,8 +55,8 @@ class BlipImpl : public torch::nn::Module {
   // Decoder logits [B, L, vocab] with teacher forcing (ids start with [DEC]).
   torch::Tensor lm_logits(const torch::Tensor& image_embeds, const torch::Tensor& ids,
                           const torch::Tensor& mask) const;
-  // The decoder's last hidden states [B, L, hidden] of the same pass; lm_logits is
-  // text_decoder->lm_head of them (training applies the head only where the loss counts).
+  // The decoder's last hidden states [B, L, hidden]; lm_logits is text_decoder->lm_head of them
+  // (training applies the head only where the loss counts).
   torch::Tensor lm_hidden(const torch::Tensor& image_embeds, const torch::Tensor& ids,
                           const torch::Tensor& mask) const;
 

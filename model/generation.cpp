@@ -1,7 +1,5 @@
 #include "model/generation.h"
 
-#include <memory>
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 

@@ -210,7 +210,6 @@ TEST(ItmLoss, IsCrossEntropyOverMatchAndMismatch) {
   EXPECT_NEAR(itm_loss(logits, labels).item<double>(), expected, 1e-12);
 }
 
-
 TEST(LmLoss, OnHiddenStatesEqualsTheLossOnEveryPositionsLogits) {
   torch::manual_seed(3);
   const torch::Tensor hidden = torch::randn({3, 6, 5}, torch::kDouble).requires_grad_(true);
