@@ -5,9 +5,12 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,8 +24,10 @@
 #include "db/project.h"
 #include "model/blip.h"
 #include "model/config.h"
+#include "model/flop_count.h"
 #include "model/hf_import.h"
 #include "model/runtime.h"
+#include "model/tokenizer.h"
 
 namespace capfilt::app {
 namespace {
@@ -56,6 +61,38 @@ std::unique_ptr<db::Project> demo_project(const std::string& dir, int images, in
   return project;
 }
 
+// Mean token count ([CLS] .. [SEP], cut at the scorer's 35) of the web captions a run scores.
+double mean_web_tokens(const std::string& data_dir, const model::Tokenizer& tokenizer) {
+  std::ifstream in(data_dir + "/web_train.json");
+  const nlohmann::json pairs = nlohmann::json::parse(in);
+  double sum = 0;
+  int n = 0;
+  for (const auto& p : pairs) {
+    const std::string text = p.value("caption", "");
+    if (text.empty()) continue;  // not imported
+    sum += static_cast<double>(std::min<size_t>(tokenizer.encode(text).size(), 35));
+    ++n;
+  }
+  return n ? sum / n : 0.0;
+}
+
+// The matrix arithmetic of one CapFilt image (model/flop_count.h): the ViT once, the decoder's
+// cross-attention keys/values and `tokens` decoding steps, and the filter on the web and the
+// synthetic caption (its own cross keys/values once per image, the grounded pass for ITM and the
+// unimodal one for ITC, the projections).
+double capfilt_image_flops(const model::BlipConfig& c, int tokens, double web_tokens) {
+  const auto n = static_cast<int64_t>(web_tokens + 0.5);
+  const int64_t synthetic = tokens + 2;  // [CLS] caption [SEP]
+  double f = model::vit_flops(c.vision) + model::projection_flops(c, true);
+  f += model::cross_kv_flops(c) + model::decode_flops(c, tokens);
+  f += model::cross_kv_flops(c);
+  for (int64_t len : {n, synthetic}) {
+    f += model::text_flops(c, len, true) + model::text_flops(c, len, false) +
+         model::projection_flops(c, false);
+  }
+  return f;
+}
+
 void run(const GlobalOptions& options, const BenchCapfiltArgs& a) {
   apply_runtime(options);
   const auto info = model::runtime_info();
@@ -68,15 +105,22 @@ void run(const GlobalOptions& options, const BenchCapfiltArgs& a) {
               "per caption (forced); %d images per figure after one warm-up batch\n",
               info.torch_version.c_str(), info.blas_name.c_str(), info.blas_threading.c_str(),
               info.intra_op_threads, a.method.c_str(), a.tokens, a.images);
-  std::printf("%-6s %5s %10s %9s | %8s %8s %8s %8s %8s  (seconds)\n", "config", "batch",
-              "images/s", "s/image", "wait", "encoder", "decoder", "filter", "store");
+  // The GEMM rate `capfilt doctor` measures, here and now, to compare the runs with.
+  const bool on_cpu = options.device == "cpu" || (options.device == "auto" && !info.cuda_available);
+  const double gemm = on_cpu ? model::measure_cpu_gemm_gflops() : 0.0;
+  if (gemm > 0) std::printf("# fp32 GEMM rate now: %.1f GFLOP/s (1024x1024, as capfilt doctor)\n", gemm);
+  std::printf("%-6s %5s %10s %9s %8s %7s | %8s %8s %8s %8s %8s  (seconds)\n", "config", "batch",
+              "images/s", "s/image", "GFLOP/s", "% GEMM", "wait", "encoder", "decoder", "filter",
+              "store");
   const std::string vocab = resource_path(options, "bert-base-uncased/vocab.txt");
+  const model::Tokenizer tokenizer = model::Tokenizer::from_vocab_file(vocab);
   const int needed = a.images + *std::max_element(a.batches.begin(), a.batches.end());
   for (const auto& name : a.configs) {
     torch::manual_seed(0);
     model::Blip blip(model::preset(name, name == "base" ? a.base_image_size : 0));
     const std::string model_dir = dir + "/model-" + name;
     model::save_checkpoint(blip, model_dir);
+    const model::BlipConfig config = blip->config();
     blip = model::Blip(nullptr);
     core::EngineOptions eo{model_dir, vocab, options.device, core::FirstToken::kAuto};
     auto engine = value_or_throw(core::BlipEngine::open(eo));
@@ -96,9 +140,23 @@ void run(const GlobalOptions& options, const BenchCapfiltArgs& a) {
       o.max_images = a.images;
       const auto r = value_or_throw(core::run_capfilt(*project, m, o));
       const double n = static_cast<double>(r.images_processed);
-      std::printf("%-6s %5d %10.3f %9.3f | %8.2f %8.2f %8.2f %8.2f %8.2f\n", name.c_str(), batch,
-                  n / r.seconds, r.seconds / n, r.wait_seconds, r.encode_seconds,
+      const double web = mean_web_tokens(dir + "/data", tokenizer);
+      const double flops = capfilt_image_flops(config, a.tokens, web);
+      const double rate = flops * n / r.seconds / 1e9;
+      std::printf("%-6s %5d %10.3f %9.3f %8.1f %6.0f%% | %8.2f %8.2f %8.2f %8.2f %8.2f\n",
+                  name.c_str(), batch, n / r.seconds, r.seconds / n, rate,
+                  gemm > 0 ? 100.0 * rate / gemm : 0.0, r.wait_seconds, r.encode_seconds,
                   r.caption_seconds, r.score_seconds, r.store_seconds);
+      if (batch == a.batches.front()) {
+        std::printf("#   %s: %.2f GFLOP counted per image (ViT %.2f; decoder %.2f incl. cross K/V "
+                    "%.2f; filter %.2f on a %.1f-token web and a %d-token synthetic caption)\n",
+                    name.c_str(), flops / 1e9, model::vit_flops(config.vision) / 1e9,
+                    (model::cross_kv_flops(config) + model::decode_flops(config, a.tokens)) / 1e9,
+                    model::cross_kv_flops(config) / 1e9,
+                    (flops - model::vit_flops(config.vision) - model::cross_kv_flops(config) -
+                     model::decode_flops(config, a.tokens)) / 1e9,
+                    web, a.tokens + 2);
+      }
       std::fflush(stdout);
     }
   }

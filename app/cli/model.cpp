@@ -11,6 +11,7 @@
 #include "app/cli/commands.h"
 #include "model/benchmark.h"
 #include "model/blip.h"
+#include "model/flop_count.h"
 #include "model/pretrain.h"
 #include "model/runtime.h"
 #include "model/synthetic_data.h"
@@ -112,12 +113,18 @@ void run_bench(const GlobalOptions& options, const std::vector<std::string>& pre
       b.infer_repeats = std::min(b.infer_repeats, 2);
     }
     const model::BenchmarkResult r = model::run_benchmark(b);
+    // An ITM pair's matrix arithmetic: the ViT, the cross keys/values, the grounded text pass
+    // over the benchmark's 30 tokens (model/flop_count.h).
+    const model::BlipConfig c = model::preset(name);
+    const double itm_flops =
+        model::vit_flops(c.vision) + model::cross_kv_flops(c) + model::text_flops(c, 30, true);
     std::printf("%-5s (%.1fM params, %s): train %.3f steps/s = %.2f pairs/s (batch %lld) | "
-                "ITM %.2f pairs/s | image embeddings %.2f /s (batch %lld)\n",
+                "ITM %.2f pairs/s (%.2f GFLOP each: %.1f GFLOP/s) | image embeddings %.2f /s "
+                "(batch %lld)\n",
                 r.preset.c_str(), r.parameters / 1e6, b.device.c_str(), r.train_steps_per_second,
                 r.train_pairs_per_second, static_cast<long long>(r.train_batch),
-                r.itm_pairs_per_second, r.image_embeddings_per_second,
-                static_cast<long long>(r.infer_batch));
+                r.itm_pairs_per_second, itm_flops / 1e9, r.itm_pairs_per_second * itm_flops / 1e9,
+                r.image_embeddings_per_second, static_cast<long long>(r.infer_batch));
     std::fflush(stdout);
   }
 }
