@@ -59,6 +59,8 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
   c.checkpoint_every = 100;
   c.keep_checkpoints = 1;
   c.weight_decay = 0.02;
+  c.crop_min_scale = o.crop_min_scale;
+  c.horizontal_flip = o.horizontal_flip;
   if (task == TrainTask::kPretrain) {
     c.data.annotation_files = {(data / "web_train.json").string(),
                                (data / "human_train.json").string()};

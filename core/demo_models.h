@@ -46,6 +46,9 @@ struct DemoModelsOptions {
   // 240 human pairs bear twice the 150 steps that suited 80: ROC-AUC 0.691 / 0.744 -> 0.731 /
   // 0.750 on seeds 1 / 2.
   int64_t filter_steps = 300;
+  // Training augmentation (TrainJobConfig): BLIP's crop and flip unless set.
+  double crop_min_scale = 0.5;
+  bool horizontal_flip = true;
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
   std::function<bool()> should_stop;                                              // may be empty

@@ -131,6 +131,8 @@ Status read_config(const json& j, TrainJobConfig& c, const std::string& source) 
   r.read("keep_checkpoints", &c.keep_checkpoints);
   r.read("workers", &c.workers);
   r.read("prefetch", &c.prefetch);
+  r.read("crop_min_scale", &c.crop_min_scale);
+  r.read("horizontal_flip", &c.horizontal_flip);
   r.read("model_name", &c.model_name);
   if (!r.status()) return r.status();
   if (j.contains("data")) {
@@ -213,6 +215,8 @@ std::string to_json(const TrainJobConfig& c) {
             {"keep_checkpoints", c.keep_checkpoints},
             {"workers", c.workers},
             {"prefetch", c.prefetch},
+            {"crop_min_scale", c.crop_min_scale},
+            {"horizontal_flip", c.horizontal_flip},
             {"model_name", c.model_name}};
   return j.dump(2) + "\n";
 }
@@ -245,6 +249,9 @@ Status validate(const TrainJobConfig& c, const std::string& source) {
   if (c.keep_checkpoints < 1) return bad("keep_checkpoints", "must be at least 1");
   if (c.workers < 1) return bad("workers", "must be at least 1");
   if (c.prefetch < 1) return bad("prefetch", "must be at least 1");
+  if (!(c.crop_min_scale > 0 && c.crop_min_scale <= 1)) {
+    return bad("crop_min_scale", "must be in (0, 1] (1: no crop)");
+  }
   for (const std::string& s : c.data.sources) {
     if (s != "web" && s != "synthetic" && s != "human") {
       return bad("data.sources", "holds '" + s + "' (expected web, synthetic or human)");

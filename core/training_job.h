@@ -83,6 +83,12 @@ struct TrainJobConfig {
   int64_t keep_checkpoints = 2;
   int workers = 2;    // image decoding threads
   int prefetch = 32;  // samples decoded ahead
+  // Augmentation, BLIP's by default: a random resized crop of 50-100 % of the image area, then a
+  // horizontal flip half of the time. Both change what a caption says is true when it names
+  // positions ("on the left", "to the left of") or every object (a crop can cut one out): set
+  // crop_min_scale to 1 (no crop) and horizontal_flip to false for such data.
+  double crop_min_scale = 0.5;  // in (0, 1]; 1 = the whole image, resized
+  bool horizontal_flip = true;
   std::string model_name;  // name of the row in the project's models; empty = "<task> job N"
 };
 

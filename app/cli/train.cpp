@@ -258,6 +258,10 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   add_override<int64_t>(cmd, a, "--checkpoint-every", "checkpoint_every", "steps between checkpoints");
   add_override<int64_t>(cmd, a, "--keep-checkpoints", "keep_checkpoints", "checkpoints kept");
   add_override<int>(cmd, a, "--workers", "workers", "image decoding threads");
+  add_override<double>(cmd, a, "--crop-min-scale", "crop_min_scale",
+                       "augmentation: smallest share of the image area a random crop keeps (1: no crop)");
+  add_override<bool>(cmd, a, "--flip", "horizontal_flip",
+                     "augmentation: flip images horizontally half of the time (true/false)");
   add_override<std::string>(cmd, a, "--vocab", "vocab", "vocab.txt");
   add_override<std::string>(cmd, a, "--name", "model_name", "name of the trained model");
   add_override<std::vector<std::string>>(cmd, a, "--annotations", "annotation_files",
@@ -289,6 +293,11 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   dm->add_option("--filter-steps", demo.filter_steps)->capture_default_str();
   dm->add_option("--batch-size", demo.batch_size)->capture_default_str();
   dm->add_option("--seed", demo.seed)->capture_default_str();
+  dm->add_option("--crop-min-scale", demo.crop_min_scale,
+                 "augmentation: smallest share of the image area a random crop keeps (1: no crop)")
+      ->capture_default_str();
+  dm->add_option("--flip", demo.horizontal_flip, "augmentation: random horizontal flips (true/false)")
+      ->capture_default_str();
   dm->callback([&options] {
     const int rc = run_demo_models(options, out, as_json, demo);
     if (rc != 0) throw CLI::RuntimeError(rc);

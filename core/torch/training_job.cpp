@@ -322,7 +322,10 @@ class JobRunner {
     o.seed = config_.seed;
     o.epoch = static_cast<uint64_t>(epoch_);
     o.start = static_cast<size_t>(sample_position_);
-    o.augment = true;
+    // A crop of the whole image without a flip is the plain resize.
+    o.augment = config_.crop_min_scale < 1.0 || config_.horizontal_flip;
+    o.augment_options.min_scale = config_.crop_min_scale;
+    o.augment_options.horizontal_flip = config_.horizontal_flip;
     o.delivery = Delivery::kInOrder;  // the order depends on the seed alone: exact resume
     if (world() > 1) {  // the distributed sampler: rank r takes the r-th slice of each global batch
       o.shard_block = static_cast<size_t>(config_.batch_size / world());

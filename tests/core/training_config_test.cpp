@@ -17,6 +17,8 @@ TEST(TrainingConfig, RoundTripsThroughJson) {
   c.data.decisions = {"keep"};
   c.data.itm_min = 0.5;
   c.seed = 7;
+  c.crop_min_scale = 1.0;
+  c.horizontal_flip = false;
   auto back = train_config_from_json(to_json(c), "config.json");
   ASSERT_TRUE(back) << back.status().message();
   EXPECT_EQ(to_json(*back), to_json(c));
@@ -24,6 +26,23 @@ TEST(TrainingConfig, RoundTripsThroughJson) {
   ASSERT_TRUE(back->data.itm_min.has_value());
   EXPECT_DOUBLE_EQ(*back->data.itm_min, 0.5);
   EXPECT_FALSE(back->data.itm_max.has_value());
+  EXPECT_FALSE(back->horizontal_flip);
+  EXPECT_DOUBLE_EQ(back->crop_min_scale, 1.0);
+}
+
+TEST(TrainingConfig, AugmentationIsBlipsUnlessTurnedOffAndTheCropScaleIsChecked) {
+  auto c = train_config_from_json(R"({"steps": 3})", "c.json");
+  ASSERT_TRUE(c) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->crop_min_scale, 0.5);  // RandomResizedCrop(scale=(0.5, 1))
+  EXPECT_TRUE(c->horizontal_flip);
+  for (const char* text : {R"({"steps": 3, "crop_min_scale": 0})", R"({"steps": 3, "crop_min_scale": 1.5})"}) {
+    auto bad = train_config_from_json(text, "config.json");
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.status().message().find("'crop_min_scale'"), std::string::npos) << text;
+  }
+  auto flip = train_config_from_json(R"({"steps": 3, "horizontal_flip": "no"})", "c.json");
+  ASSERT_FALSE(flip);
+  EXPECT_NE(flip.status().message().find("'horizontal_flip'"), std::string::npos);
 }
 
 TEST(TrainingConfig, MissingKeysTakeDefaults) {
