@@ -50,6 +50,7 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
   c.task = task;
   c.preset = "tiny";
   c.image_size = o.image_size;
+  if (task == TrainTask::kPretrain) c.patch_size = o.patch_size;  // the others: their init's
   c.init = init;
   c.vocab = o.vocab;
   c.steps = steps;

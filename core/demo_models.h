@@ -37,6 +37,7 @@ struct DemoModelsOptions {
   // which ITM began to learn after ~250 pre-training steps instead of ~400.
   int64_t image_size = 96;
   int64_t batch_size = 16;
+  int64_t patch_size = 0;  // 0: the tiny preset's 16, a 6 x 6 grid at 96 px
   // Long enough for ITM to leave its trivial loss (after ~250 steps), short of memorising the
   // noisy web pairs: with 500 images, 1500 steps (75 epochs) gave a filter no better than 150
   // steps; with 1,500 images, 1000 steps (13 epochs) helped on seed 1 (ROC-AUC 0.731) and hurt on

@@ -110,6 +110,7 @@ Status read_config(const json& j, TrainJobConfig& c, const std::string& source) 
   }
   r.read("preset", &c.preset);
   r.read("image_size", &c.image_size);
+  r.read("patch_size", &c.patch_size);
   r.read("queue_size", &c.queue_size);
   r.read("init", &c.init);
   r.read("parent_model_id", &c.parent_model_id);
@@ -193,6 +194,7 @@ std::string to_json(const TrainJobConfig& c) {
   json j = {{"task", to_string(c.task)},
             {"preset", c.preset},
             {"image_size", c.image_size},
+            {"patch_size", c.patch_size},
             {"queue_size", c.queue_size},
             {"init", c.init},
             {"parent_model_id", c.parent_model_id},
@@ -229,6 +231,10 @@ Status validate(const TrainJobConfig& c, const std::string& source) {
     return bad("preset", "is '" + c.preset + "' (expected tiny, base or large, or give 'init')");
   }
   if (c.image_size < 0) return bad("image_size", "must not be negative");
+  if (c.patch_size < 0) return bad("patch_size", "must not be negative");
+  if (c.patch_size > 0 && c.image_size > 0 && c.image_size % c.patch_size != 0) {
+    return bad("patch_size", "must divide image_size (" + std::to_string(c.image_size) + ")");
+  }
   if (c.queue_size < 0) return bad("queue_size", "must not be negative");
   if (c.steps < 0) return bad("steps", "must not be negative");
   if (c.epochs < 0) return bad("epochs", "must not be negative");

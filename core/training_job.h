@@ -60,6 +60,7 @@ struct TrainJobConfig {
   // checkpoint folder, a Hugging Face folder or a .pth) to continue from.
   std::string preset = "tiny";
   int64_t image_size = 0;   // 0: the preset's / checkpoint's
+  int64_t patch_size = 0;   // 0: the preset's / checkpoint's (the ViT's patch side, pixels)
   int64_t queue_size = 0;   // 0: the preset's / checkpoint's (ITC queue length)
   std::string init;
   int64_t parent_model_id = 0;  // the project's model `init` is; 0 = look it up by path

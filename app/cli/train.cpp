@@ -243,6 +243,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   add_override<std::string>(cmd, a, "--init", "init", "checkpoint to start from");
   add_override<int64_t>(cmd, a, "--parent-model", "parent_model_id", "the project's model --init is");
   add_override<int64_t>(cmd, a, "--image-size", "image_size", "image size (0: the model's)");
+  add_override<int64_t>(cmd, a, "--patch-size", "patch_size",
+                        "the image encoder's patch side in pixels (0: the model's)");
   add_override<int64_t>(cmd, a, "--queue-size", "queue_size", "ITC queue length");
   add_override<int64_t>(cmd, a, "--steps", "steps", "training steps");
   add_override<int64_t>(cmd, a, "--epochs", "epochs", "epochs (when --steps is 0)");
@@ -293,6 +295,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   dm->add_option("--filter-steps", demo.filter_steps)->capture_default_str();
   dm->add_option("--batch-size", demo.batch_size)->capture_default_str();
   dm->add_option("--seed", demo.seed)->capture_default_str();
+  dm->add_option("--patch-size", demo.patch_size, "the image encoder's patch side in pixels")
+      ->capture_default_str();
   dm->add_option("--crop-min-scale", demo.crop_min_scale,
                  "augmentation: smallest share of the image area a random crop keeps (1: no crop)")
       ->capture_default_str();

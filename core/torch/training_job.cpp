@@ -38,9 +38,12 @@ Status compare_resume_config(const std::string& saved, const std::string& curren
                              const std::string& checkpoint) {
   const json a = json::parse(saved);
   const json b = json::parse(current);
+  // A key added after the checkpoint was written (patch_size, the augmentation keys) had, in effect,
+  // its default value then.
+  const json defaults = json::parse(to_json(TrainJobConfig{}));
   for (const auto& item : b.items()) {
     if (may_differ_on_resume(item.key())) continue;
-    const json old = a.contains(item.key()) ? a.at(item.key()) : json();
+    const json old = a.contains(item.key()) ? a.at(item.key()) : defaults.value(item.key(), json());
     if (old != item.value()) {
       return Status::invalid(checkpoint + "/state.json: field '" + item.key() + "' is " +
                              old.dump() + " in the checkpoint but " + item.value().dump() +
@@ -238,9 +241,15 @@ class JobRunner {
                                 std::to_string(m->config().vision.image_size) +
                                 " but the config asks for " + std::to_string(config_.image_size));
       }
+      if (config_.patch_size > 0 && config_.patch_size != m->config().vision.patch_size) {
+        throw model::ModelError(config_.init + ": the checkpoint's patch size is " +
+                                std::to_string(m->config().vision.patch_size) +
+                                " but the config asks for " + std::to_string(config_.patch_size));
+      }
       return adapt_model_for_task(m, config_.task, config_.queue_size);
     }
     model::BlipConfig c = model::preset(config_.preset, config_.image_size);
+    if (config_.patch_size > 0) c.vision.patch_size = config_.patch_size;
     c.text.vocab_size = tokenizer.size();
     const model::SpecialTokenIds& ids = tokenizer.special_ids();
     c.text.tokens = {ids.pad, ids.cls, ids.sep, ids.dec, ids.enc};

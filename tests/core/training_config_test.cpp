@@ -19,6 +19,7 @@ TEST(TrainingConfig, RoundTripsThroughJson) {
   c.seed = 7;
   c.crop_min_scale = 1.0;
   c.horizontal_flip = false;
+  c.patch_size = 8;
   auto back = train_config_from_json(to_json(c), "config.json");
   ASSERT_TRUE(back) << back.status().message();
   EXPECT_EQ(to_json(*back), to_json(c));
@@ -43,6 +44,19 @@ TEST(TrainingConfig, AugmentationIsBlipsUnlessTurnedOffAndTheCropScaleIsChecked)
   auto flip = train_config_from_json(R"({"steps": 3, "horizontal_flip": "no"})", "c.json");
   ASSERT_FALSE(flip);
   EXPECT_NE(flip.status().message().find("'horizontal_flip'"), std::string::npos);
+}
+
+TEST(TrainingConfig, APatchSizeMustDivideTheImageSize) {
+  auto c = train_config_from_json(R"({"steps": 3, "image_size": 96, "patch_size": 8})", "c.json");
+  ASSERT_TRUE(c) << c.status().message();
+  EXPECT_EQ(c->patch_size, 8);
+  EXPECT_EQ(train_config_from_json(R"({"steps": 3})", "c.json")->patch_size, 0);  // the preset's
+  for (const char* text : {R"({"steps": 3, "patch_size": -8})",
+                           R"({"steps": 3, "image_size": 96, "patch_size": 10})"}) {
+    auto bad = train_config_from_json(text, "config.json");
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.status().message().find("'patch_size'"), std::string::npos) << text;
+  }
 }
 
 TEST(TrainingConfig, MissingKeysTakeDefaults) {
