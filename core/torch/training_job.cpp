@@ -236,16 +236,16 @@ class JobRunner {
     if (!checkpoint_.empty()) return model::load_model(checkpoint_);
     if (!config_.init.empty()) {
       model::Blip m = model::load_model(config_.init);
-      if (config_.image_size > 0 && config_.image_size != m->config().vision.image_size) {
-        throw model::ModelError(config_.init + ": the checkpoint's image size is " +
-                                std::to_string(m->config().vision.image_size) +
-                                " but the config asks for " + std::to_string(config_.image_size));
-      }
-      if (config_.patch_size > 0 && config_.patch_size != m->config().vision.patch_size) {
-        throw model::ModelError(config_.init + ": the checkpoint's patch size is " +
-                                std::to_string(m->config().vision.patch_size) +
-                                " but the config asks for " + std::to_string(config_.patch_size));
-      }
+      // A size the config asks for (0: the checkpoint's) must be the checkpoint's own.
+      auto require = [&](const char* what, int64_t asked, int64_t has) {
+        if (asked > 0 && asked != has) {
+          throw model::ModelError(config_.init + ": the checkpoint's " + what + " is " +
+                                  std::to_string(has) + " but the config asks for " +
+                                  std::to_string(asked));
+        }
+      };
+      require("image size", config_.image_size, m->config().vision.image_size);
+      require("patch size", config_.patch_size, m->config().vision.patch_size);
       return adapt_model_for_task(m, config_.task, config_.queue_size);
     }
     model::BlipConfig c = model::preset(config_.preset, config_.image_size);
