@@ -37,7 +37,7 @@ class CapfiltRunTest : public CapfiltFixture {
       auto project = reopen(name);
       auto e = engine();
       CapfiltRunOptions o = options();
-      o.batch_images = 2;
+      o.batch_images = kComparedBatch;
       o.shard_index = shard_index;
       o.shard_count = shard_count;
       auto report = run_capfilt(*project, models(*project, *e), o);
@@ -159,14 +159,16 @@ TEST_F(CapfiltRunTest, AKilledRunResumesToTheRowsOfAnUninterruptedOne) {
   EXPECT_TRUE(project->check().is_ok());
   auto e = engine();
   const CapfiltModels m = models(*project, *e);
-  auto resumed = run_capfilt(*project, m, options());
+  CapfiltRunOptions compared = options();
+  compared.batch_images = kComparedBatch;
+  auto resumed = run_capfilt(*project, m, compared);
   ASSERT_TRUE(resumed.is_ok());
   EXPECT_GT(resumed->images_already_done, 0);
   EXPECT_LT(resumed->images_processed, resumed->images_in_scope);
 
   auto reference = reopen("whole");
   const CapfiltModels mr = models(*reference, *e);
-  ASSERT_TRUE(run_capfilt(*reference, mr, options()).is_ok());
+  ASSERT_TRUE(run_capfilt(*reference, mr, compared).is_ok());
   expect_same(snapshot(*project, m.filter_id), snapshot(*reference, mr.filter_id));
   EXPECT_EQ(project->decision_log()->size(), reference->decision_log()->size());
 }
@@ -187,7 +189,9 @@ TEST_F(CapfiltRunTest, TwoShardsInTwoProcessesEqualOneRun) {
   const CapfiltModels ms = models(*sharded, *e);
   const CapfiltModels mw = models(*whole, *e);
   EXPECT_EQ(ms.filter_id, 1) << "both processes registered the model once";
-  ASSERT_TRUE(run_capfilt(*whole, mw, options()).is_ok());
+  CapfiltRunOptions compared = options();
+  compared.batch_images = kComparedBatch;
+  ASSERT_TRUE(run_capfilt(*whole, mw, compared).is_ok());
   expect_same(snapshot(*sharded, ms.filter_id), snapshot(*whole, mw.filter_id));
   EXPECT_TRUE(sharded->check().is_ok());
 }
