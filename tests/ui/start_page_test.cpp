@@ -87,6 +87,29 @@ TEST(StartPage, AMissingProgramIsNamed) {
   EXPECT_TRUE(failed.at(0).at(0).toString().contains("no-such-capfilt"));
 }
 
+TEST(StartPage, ProgressSaysWhichPartIsBuiltWithTheLossButNotEveryTerm) {
+  core::ProgressEvent e;
+  e.stage = "models: pretrain";
+  e.step = 130;
+  e.done = 130;
+  e.total = 500;
+  e.eta_s = 165;
+  e.metrics = {{"loss", 8.179}, {"loss_itc", 4.899}, {"grad_norm", 3.472}, {"lr", 8.9e-4}};
+  const QString text = DemoProjectRunner::describe(e);
+  EXPECT_EQ(text.toStdString(),
+            "Training the demo models, 1 of 3: pre-training on the web pairs — step 130 of 500, "
+            "ETA 2m45s, loss 8.18");
+
+  core::ProgressEvent c;
+  c.stage = "capfilt";
+  c.done = 64;
+  c.total = 1500;
+  EXPECT_EQ(DemoProjectRunner::describe(c).toStdString(),
+            "CapFilt: captioning the images and scoring their captions — 64 of 1500");
+  c.stage = "import web_train.json";
+  EXPECT_TRUE(DemoProjectRunner::describe(c).startsWith("Importing web_train.json — 64 of 1500"));
+}
+
 }  // namespace
 }  // namespace capfilt::ui
 

@@ -1,6 +1,7 @@
 #include "ui/start/demo_project_runner.h"
 
 #include <QDir>
+#include <QStringList>
 
 #include "core/job_progress.h"
 
@@ -49,6 +50,30 @@ QString DemoProjectRunner::projectIn(const QString& folder, const QString& repor
   return found.isEmpty() ? QString() : QDir(folder).filePath(found.first());
 }
 
+QString DemoProjectRunner::describe(const core::ProgressEvent& e) {
+  const QString stage = QString::fromStdString(e.stage);
+  QString what;
+  if (stage == QLatin1String("models: pretrain"))
+    what = tr("Training the demo models, 1 of 3: pre-training on the web pairs");
+  else if (stage == QLatin1String("models: captioner"))
+    what = tr("Training the demo models, 2 of 3: the captioner");
+  else if (stage == QLatin1String("models: filter"))
+    what = tr("Training the demo models, 3 of 3: the filter");
+  else if (stage.startsWith(QLatin1String("import ")))
+    what = tr("Importing %1").arg(stage.mid(7));
+  else if (stage == QLatin1String("capfilt"))
+    what = tr("CapFilt: captioning the images and scoring their captions");
+  else
+    what = stage.isEmpty() ? tr("Building the demo project") : stage;
+  QStringList parts;
+  parts << (e.step ? tr("step %1 of %2").arg(*e.step).arg(e.total)
+                   : tr("%1 of %2").arg(e.done).arg(e.total));
+  if (e.eta_s) parts << tr("ETA %1").arg(QString::fromStdString(core::duration_text(*e.eta_s)));
+  if (const auto loss = e.metrics.find("loss"); loss != e.metrics.end())
+    parts << tr("loss %1").arg(loss->second, 0, 'f', 2);
+  return what + QStringLiteral(" — ") + parts.join(QStringLiteral(", "));
+}
+
 void DemoProjectRunner::readLines() {
   for (const ProgressLine& line : reader_.feed(process_.readAllStandardOutput())) {
     if (!line.event) continue;  // not a progress line (a stray print); the stream stays usable
@@ -58,7 +83,7 @@ void DemoProjectRunner::readLines() {
         Q_EMIT progress(0, e.total, tr("%1 started").arg(QString::fromStdString(e.job_kind)));
         break;
       case core::ProgressEventKind::kProgress:
-        Q_EMIT progress(e.done, e.total, line.text);
+        Q_EMIT progress(e.done, e.total, describe(e));
         break;
       case core::ProgressEventKind::kMessage:
         if (e.level == "error") last_error_text_ = QString::fromStdString(e.text);

@@ -26,6 +26,10 @@ class DemoProjectRunner : public QObject {
   // The project file a finished run leaves in `folder` (the "path" of its finished line, else
   // the first *.capfilt file there); empty when there is none.
   static QString projectIn(const QString& folder, const QString& reported = {});
+  // The line the start page shows for a progress event: which part of the demo is being built,
+  // how far it is and the training loss, without the per-term metrics a newcomer cannot read
+  // ("Training the demo models, 1 of 3: pre-training — step 130 of 500, ETA 2m45s, loss 8.18").
+  static QString describe(const core::ProgressEvent& event);
 
  Q_SIGNALS:
   void progress(qint64 done, qint64 total, const QString& text);
