@@ -35,6 +35,19 @@ bool parse_kind(const std::string& name, ProgressEventKind* out) {
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 double read_number(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 
+std::string duration_text(double seconds) {
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  }
+  return buf;
+}
+
 std::string metrics_text(const std::map<std::string, double>& metrics) {
   std::string out;
   char buf[96];
@@ -128,19 +141,6 @@ Result<ProgressEvent> parse_progress_line(const std::string& line) {
     for (const auto& [name, value] : it->items()) e.metrics[name] = read_number(value);
   }
   return e;
-}
-
-std::string duration_text(double seconds) {
-  const auto s = static_cast<long long>(std::llround(seconds));
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
-  } else if (s >= 60) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%llds", s);
-  }
-  return buf;
 }
 
 std::string to_human_line(const ProgressEvent& e) {

@@ -77,8 +77,6 @@ class ProgressWriter {
 
 // A human-readable line for an event ("  64/1200 images  11.5/s  ETA 1m39s  loss_itc 3.200").
 std::string to_human_line(const ProgressEvent& event);
-// A duration as the human lines write it: "45s", "2m45s", "1h05m".
-std::string duration_text(double seconds);
 
 // Tracks rate and ETA for `total` units from a start time (milliseconds from a Clock).
 class RateMeter {

@@ -98,7 +98,7 @@ TEST(StartPage, ProgressSaysWhichPartIsBuiltWithTheLossButNotEveryTerm) {
   const QString text = DemoProjectRunner::describe(e);
   EXPECT_EQ(text.toStdString(),
             "Training the demo models, 1 of 3: pre-training on the web pairs — step 130 of 500, "
-            "ETA 2m45s, loss 8.18");
+            "ETA 2 min 45 s, loss 8.18");
 
   core::ProgressEvent c;
   c.stage = "capfilt";

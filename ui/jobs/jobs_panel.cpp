@@ -18,18 +18,11 @@
 #include "ui/jobs/job_form.h"
 #include "ui/jobs/job_manager.h"
 #include "ui/jobs/log_view.h"
+#include "ui/shared/duration_text.h"
 #include "ui/shared/project_document.h"
 
 namespace capfilt::ui {
 namespace {
-
-QString duration_text(qint64 ms) {
-  if (ms <= 0) return {};
-  const qint64 s = ms / 1000;
-  if (s < 60) return QObject::tr("%1 s").arg(s);
-  if (s < 3600) return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
-  return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
-}
 
 qint64 duration_ms(const JobEntry& e) {
   if (e.started_ms <= 0) return 0;
@@ -295,7 +288,7 @@ void JobsPanel::refreshDetail() {
   progress_->setFormat(e->total > 0 ? QStringLiteral("%1 / %2 %3").arg(e->done).arg(e->total).arg(e->unit)
                                     : QStringLiteral("%p%"));
   QString eta;
-  if (e->live && e->eta_s >= 0) eta = tr("ETA %1").arg(duration_text(qint64(e->eta_s * 1000) + 999));
+  if (e->live && e->eta_s >= 0) eta = eta_text(e->eta_s);
   if (e->live && e->rate > 0) eta += tr("  %1 %2/s").arg(e->rate, 0, 'f', 2).arg(e->unit);
   if (!e->live) eta = duration_text(duration_ms(*e));
   eta_->setText(eta.trimmed());

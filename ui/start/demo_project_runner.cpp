@@ -4,6 +4,7 @@
 #include <QStringList>
 
 #include "core/job_progress.h"
+#include "ui/shared/duration_text.h"
 
 namespace capfilt::ui {
 
@@ -68,7 +69,7 @@ QString DemoProjectRunner::describe(const core::ProgressEvent& e) {
   QStringList parts;
   parts << (e.step ? tr("step %1 of %2").arg(*e.step).arg(e.total)
                    : tr("%1 of %2").arg(e.done).arg(e.total));
-  if (e.eta_s) parts << tr("ETA %1").arg(QString::fromStdString(core::duration_text(*e.eta_s)));
+  if (e.eta_s) parts << eta_text(*e.eta_s);
   if (const auto loss = e.metrics.find("loss"); loss != e.metrics.end())
     parts << tr("loss %1").arg(loss->second, 0, 'f', 2);
   return what + QStringLiteral(" — ") + parts.join(QStringLiteral(", "));

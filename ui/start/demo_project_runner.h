@@ -28,7 +28,8 @@ class DemoProjectRunner : public QObject {
   static QString projectIn(const QString& folder, const QString& reported = {});
   // The line the start page shows for a progress event: which part of the demo is being built,
   // how far it is and the training loss, without the per-term metrics a newcomer cannot read
-  // ("Training the demo models, 1 of 3: pre-training — step 130 of 500, ETA 2m45s, loss 8.18").
+  // ("Training the demo models, 1 of 3: pre-training on the web pairs — step 130 of 500,
+  // ETA 2 min 45 s, loss 8.18").
   static QString describe(const core::ProgressEvent& event);
 
  Q_SIGNALS:
