@@ -1,5 +1,9 @@
 #include "model/pretrain.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "model/error.h"
 #include "model/losses.h"
 
@@ -33,15 +37,20 @@ torch::Tensor gather(Communicator* comm, const torch::Tensor& t, const std::stri
   return comm ? comm->all_gather(t, what) : t;
 }
 
-// ids/mask padded to the longest caption over all ranks, so that every rank's rows can be
-// gathered (ITM's negative texts). Padding is masked out, so it changes no result.
-void pad_to_common_length(Communicator& comm, int64_t pad_id, torch::Tensor* ids, torch::Tensor* mask) {
-  torch::Tensor length = torch::full({1}, ids->size(1), ids->options());
-  comm.all_reduce_max(length, "the agreement on the caption length");
-  const int64_t extra = length.item<int64_t>() - ids->size(1);
+// ids/mask padded on the right to `length` tokens (masked out, so nothing changes).
+void pad_to_length(int64_t length, int64_t pad_id, torch::Tensor* ids, torch::Tensor* mask) {
+  const int64_t extra = length - ids->size(1);
   if (extra <= 0) return;
   *ids = torch::cat({*ids, torch::full({ids->size(0), extra}, pad_id, ids->options())}, 1);
   *mask = torch::cat({*mask, torch::zeros({mask->size(0), extra}, mask->options())}, 1);
+}
+
+// ids/mask padded to the longest caption over all ranks, so that every rank's rows can be
+// gathered (ITM's negative texts).
+void pad_to_common_length(Communicator& comm, int64_t pad_id, torch::Tensor* ids, torch::Tensor* mask) {
+  torch::Tensor length = torch::full({1}, ids->size(1), ids->options());
+  comm.all_reduce_max(length, "the agreement on the caption length");
+  pad_to_length(length.item<int64_t>(), pad_id, ids, mask);
 }
 
 }  // namespace
@@ -88,6 +97,14 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
   const torch::Tensor image_ids = batch.image_ids.to(device_).to(torch::kLong);
   const int64_t b = ids.size(0);
   const int64_t rank = comm_ ? comm_->rank() : 0;
+  if (batch.negative_ids.defined()) {  // checked before the queue or anything else changes
+    const torch::Tensor& n = batch.negative_ids;
+    if (n.dim() != 2 || n.size(0) != b || !batch.negative_mask.defined() ||
+        !batch.negative_mask.sizes().equals(n.sizes())) {
+      throw ModelError("training: negative_ids and negative_mask must both be [" +
+                       std::to_string(b) + ", L], a text for each of the batch's images");
+    }
+  }
   if (comm_) pad_to_common_length(*comm_, tokens.pad, &ids, &mask);
   if (model_->has_projections()) {
     torch::NoGradGuard no_grad;
@@ -153,13 +170,29 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
         comm_ ? all_gather_with_grad(*comm_, image_embeds) : image_embeds;
     const torch::Tensor enc_ids_all = gather(comm_, enc_ids, "the gather of caption tokens");
     const torch::Tensor mask_all = gather(comm_, mask, "the gather of caption masks");
-    const torch::Tensor itm_images =
-        torch::cat({image_embeds, image_embeds_all.index_select(0, neg_image), image_embeds});
-    const torch::Tensor itm_ids =
-        torch::cat({enc_ids, enc_ids, enc_ids_all.index_select(0, neg_text)});
-    const torch::Tensor itm_mask = torch::cat({mask, mask, mask_all.index_select(0, neg_text)});
+    std::vector<torch::Tensor> images = {image_embeds, image_embeds_all.index_select(0, neg_image),
+                                         image_embeds};
+    std::vector<torch::Tensor> texts = {enc_ids, enc_ids, enc_ids_all.index_select(0, neg_text)};
+    std::vector<torch::Tensor> masks = {mask, mask, mask_all.index_select(0, neg_text)};
+    if (batch.negative_ids.defined()) {  // each image with the text written not to describe it
+      torch::Tensor neg_ids = batch.negative_ids.to(device_);
+      torch::Tensor neg_mask = batch.negative_mask.to(device_);
+      const int64_t length = std::max(neg_ids.size(1), enc_ids.size(1));
+      pad_to_length(length, tokens.pad, &neg_ids, &neg_mask);
+      for (std::size_t r = 0; r < texts.size(); ++r) {
+        pad_to_length(length, tokens.pad, &texts[r], &masks[r]);
+      }
+      images.push_back(image_embeds);
+      texts.push_back(with_first_token(neg_ids, tokens.enc));
+      masks.push_back(neg_mask);
+    }
+    const int64_t negatives = static_cast<int64_t>(images.size()) - 1;
+    const torch::Tensor itm_images = torch::cat(images);
+    const torch::Tensor itm_ids = torch::cat(texts);
+    const torch::Tensor itm_mask = torch::cat(masks);
     const torch::Tensor itm_labels =
-        torch::cat({torch::ones({b}, torch::kLong), torch::zeros({2 * b}, torch::kLong)}).to(device_);
+        torch::cat({torch::ones({b}, torch::kLong), torch::zeros({negatives * b}, torch::kLong)})
+            .to(device_);
     losses.itm = itm_loss(model_->itm_logits(itm_images, itm_ids, itm_mask), itm_labels);
   }
 

@@ -150,6 +150,34 @@ TEST(Pretrainer, LmLossIgnoresPaddingAndPrompt) {
   EXPECT_GT(std::abs(trainer.forward(prompted).lm.item<double>() - lm), 1e-6);
 }
 
+TEST(Pretrainer, ATextNegativeIsAFourthItmRowPerImageWithLabelNoMatch) {
+  torch::manual_seed(5);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  // Same weights, same seed: both draw the same hard negatives.
+  Pretrainer plain(model, options()), with_negatives(model, options());
+  torch::NoGradGuard no_grad;
+  const PretrainBatch batch = random_batch(c, {0, 1, 2});
+  PretrainBatch negatives = batch;
+  negatives.negative_ids = torch::randint(1000, 2000, {3, 9}, torch::kLong);  // longer than ids
+  negatives.negative_ids.select(1, 0).fill_(c.text.tokens.cls);
+  negatives.negative_mask = torch::ones({3, 9}, torch::kLong);
+  negatives.negative_mask.select(1, 8).fill_(0);
+  const double three = plain.forward(batch).itm.item<double>();
+  const double four = with_negatives.forward(negatives).itm.item<double>();
+  const torch::Tensor logits = model->itm_logits(
+      model->encode_image(batch.pixels), with_first_token(negatives.negative_ids, c.text.tokens.enc),
+      negatives.negative_mask);
+  const double extra =
+      torch::nn::functional::cross_entropy(logits, torch::zeros({3}, torch::kLong)).item<double>();
+  EXPECT_NEAR(four, (3 * three + extra) / 4, 1e-5);
+
+  PretrainBatch wrong = negatives;
+  wrong.negative_ids = negatives.negative_ids.narrow(0, 0, 2);
+  wrong.negative_mask = negatives.negative_mask.narrow(0, 0, 2);
+  EXPECT_THROW(with_negatives.forward(wrong), ModelError);
+}
+
 TEST(Pretrainer, NeedsEveryComponentAndTwoImages) {
   BlipConfig c = micro_config();
   c.components.itm_head = false;
