@@ -134,6 +134,7 @@ Status read_config(const json& j, TrainJobConfig& c, const std::string& source) 
   r.read("prefetch", &c.prefetch);
   r.read("crop_min_scale", &c.crop_min_scale);
   r.read("horizontal_flip", &c.horizontal_flip);
+  r.read("text_negatives", &c.text_negatives);
   r.read("model_name", &c.model_name);
   if (!r.status()) return r.status();
   if (j.contains("data")) {
@@ -219,6 +220,7 @@ std::string to_json(const TrainJobConfig& c) {
             {"prefetch", c.prefetch},
             {"crop_min_scale", c.crop_min_scale},
             {"horizontal_flip", c.horizontal_flip},
+            {"text_negatives", c.text_negatives},
             {"model_name", c.model_name}};
   return j.dump(2) + "\n";
 }
@@ -257,6 +259,9 @@ Status validate(const TrainJobConfig& c, const std::string& source) {
   if (c.prefetch < 1) return bad("prefetch", "must be at least 1");
   if (!(c.crop_min_scale > 0 && c.crop_min_scale <= 1)) {
     return bad("crop_min_scale", "must be in (0, 1] (1: no crop)");
+  }
+  if (c.text_negatives && c.task != TrainTask::kPretrain && c.task != TrainTask::kFilter) {
+    return bad("text_negatives", "needs a task with ITM (pretrain or filter)");
   }
   for (const std::string& s : c.data.sources) {
     if (s != "web" && s != "synthetic" && s != "human") {

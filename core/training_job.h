@@ -90,6 +90,11 @@ struct TrainJobConfig {
   // crop_min_scale to 1 (no crop) and horizontal_flip to false for such data.
   double crop_min_scale = 0.5;  // in (0, 1]; 1 = the whole image, resized
   bool horizontal_flip = true;
+  // ITM (pretrain, filter): besides BLIP's two hard negatives, each image with a rewrite of its
+  // caption (one word swapped for a word another caption has in its place, or another caption
+  // appended: core/text_negatives.h), so the filter learns to reject a caption that is right but
+  // for one attribute or padded with text the image does not show.
+  bool text_negatives = false;
   std::string model_name;  // name of the row in the project's models; empty = "<task> job N"
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/random_util.h"
+#include "core/text_negatives.h"
 #include "model/vqa_trainer.h"
 
 namespace capfilt::core {
@@ -42,8 +44,11 @@ class CaptionTaskTrainer : public TaskTrainer {
       texts.push_back(settings_.prompt + p.text);
       keys.push_back(p.image_key);
     }
-    tokenize(texts, tokenizer, settings_.max_text_length + settings_.prompt_length - 1, &b.ids,
-             &b.mask);
+    const int64_t max_length = settings_.max_text_length + settings_.prompt_length - 1;
+    tokenize(texts, tokenizer, max_length, &b.ids, &b.mask);
+    if (settings_.text_negatives) {
+      tokenize(text_negatives(items), tokenizer, max_length, &b.negative_ids, &b.negative_mask);
+    }
     b.image_ids = torch::tensor(keys, torch::kLong);
     b.prompt_length = settings_.prompt_length;
     return trainer_.step(b);
@@ -63,6 +68,24 @@ class CaptionTaskTrainer : public TaskTrainer {
     o.comm = s.comm;
     return o;
   }
+  // One rewrite per pair, drawn from the seed and the step, so a resumed job draws the same ones.
+  std::vector<std::string> text_negatives(const std::vector<TrainPair>& items) const {
+    std::mt19937 rng(derive_seed(settings_.seed ^ kTextNegativeStream,
+                                 static_cast<uint64_t>(trainer_.steps_taken())));
+    std::vector<std::string> captions;
+    for (const TrainPair& p : items) captions.push_back(p.text);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::vector<std::string> same_image;
+      for (const TrainPair& p : items) {
+        if (p.image_key == items[i].image_key) same_image.push_back(p.text);
+      }
+      out.push_back(text_negative(captions, i, same_image, rng));
+    }
+    return out;
+  }
+  static constexpr uint64_t kTextNegativeStream = 0x6e656761746976ull;  // "negativ"
+
   TaskSettings settings_;
   model::Pretrainer trainer_;
 };
@@ -134,6 +157,7 @@ TaskSettings task_settings(const TrainJobConfig& c, int64_t total_steps,
   o.weight_decay = c.weight_decay;
   o.clip_norm = c.clip_norm;
   s.seed = c.seed;
+  s.text_negatives = c.text_negatives;
   s.max_text_length =
       c.max_text_length > 0 ? c.max_text_length : (c.task == TrainTask::kPretrain ? 35 : 30);
   if (c.task == TrainTask::kCaptioner) {

@@ -22,6 +22,7 @@ struct TaskSettings {
   std::string prompt;            // captioner only
   int64_t prompt_length = 1;     // [DEC] + prompt tokens left out of the LM loss
   model::Communicator* comm = nullptr;  // data-parallel training (not owned); pretrain and subsets
+  bool text_negatives = false;  // ITM: one rewritten caption per image as an extra negative
 };
 
 // The losses a task trains (VQA: lm, its answer loss).

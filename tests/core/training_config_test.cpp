@@ -46,6 +46,27 @@ TEST(TrainingConfig, AugmentationIsBlipsUnlessTurnedOffAndTheCropScaleIsChecked)
   EXPECT_NE(flip.status().message().find("'horizontal_flip'"), std::string::npos);
 }
 
+TEST(TrainingConfig, TextNegativesAreOffByDefaultAndOnlyForTasksWithItm) {
+  auto c = train_config_from_json(R"({"steps": 3})", "c.json");
+  ASSERT_TRUE(c) << c.status().message();
+  EXPECT_FALSE(c->text_negatives);
+  auto with_task = [](const char* task) {
+    return std::string(R"({"steps": 3, "text_negatives": true, "task": ")") + task + "\"}";
+  };
+  for (const char* task : {"pretrain", "filter"}) {
+    auto on = train_config_from_json(with_task(task), "c.json");
+    ASSERT_TRUE(on) << task << ": " << on.status().message();
+    EXPECT_TRUE(on->text_negatives);
+    EXPECT_TRUE(train_config_from_json(to_json(*on), "c.json")->text_negatives);
+  }
+  for (const char* task : {"captioner", "vqa"}) {
+    auto bad = train_config_from_json(with_task(task), "config.json");
+    ASSERT_FALSE(bad) << task;
+    const std::string message = bad.status().message();
+    EXPECT_NE(message.find("'text_negatives'"), std::string::npos) << message;
+  }
+}
+
 TEST(TrainingConfig, APatchSizeMustDivideTheImageSize) {
   auto c = train_config_from_json(R"({"steps": 3, "image_size": 96, "patch_size": 8})", "c.json");
   ASSERT_TRUE(c) << c.status().message();

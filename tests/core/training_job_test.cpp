@@ -5,6 +5,7 @@
 
 #include <sys/resource.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -92,6 +93,47 @@ TEST_F(TrainingJobTest, StoppedAndResumedEqualsUninterrupted) {
                                          newest_checkpoint((root_ / "other").string()), false);
   ASSERT_TRUE(apart);
   EXPECT_GT(*apart, 1e-3);
+}
+
+// The rewritten captions are drawn from the seed and the step: a stopped filter job resumes to the
+// weights of an uninterrupted one, and the extra negatives do change what ITM learns.
+TEST_F(TrainingJobTest, TextNegativesResumeExactlyAndChangeTheItmLoss) {
+  TrainJobConfig c = tiny(TrainTask::kFilter, 4);
+  c.text_negatives = true;
+  auto first_itm = [&](const TrainJobConfig& config, const std::string& name) {
+    TrainJobContext ctx = context(name);
+    double itm = -1;
+    ctx.on_event = [&](const ProgressEvent& e) {
+      if (e.kind == ProgressEventKind::kProgress && itm < 0) itm = e.metrics.at("loss_itm");
+    };
+    auto r = run_training_job(config, ctx);
+    EXPECT_TRUE(r && r->status == "succeeded") << (r ? r->status : r.status().message());
+    return itm;
+  };
+  const double with = first_itm(c, "whole");
+  TrainJobConfig plain = c;
+  plain.text_negatives = false;
+  const double without = first_itm(plain, "plain");
+  EXPECT_GT(std::abs(with - without), 1e-4) << with << " vs " << without;
+
+  TrainJobContext first = context("parts");
+  int steps_seen = 0;
+  first.on_event = [&](const ProgressEvent& e) {
+    steps_seen += e.kind == ProgressEventKind::kProgress;
+  };
+  first.should_stop = [&] { return steps_seen >= 2; };
+  auto part = run_training_job(c, first);
+  ASSERT_TRUE(part) << part.status().message();
+  ASSERT_EQ(part->status, "cancelled");
+  TrainJobContext second = context("parts");
+  second.resume = true;
+  auto rest = run_training_job(c, second);
+  ASSERT_TRUE(rest && rest->status == "succeeded");
+  auto diff = max_checkpoint_difference(newest_checkpoint((root_ / "whole").string()),
+                                        newest_checkpoint((root_ / "parts").string()),
+                                        /*with_state=*/true);
+  ASSERT_TRUE(diff) << diff.status().message();
+  EXPECT_LE(*diff, 1e-6);
 }
 
 TEST_F(TrainingJobTest, SigtermWritesALoadableCheckpoint) {
