@@ -62,6 +62,8 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
   c.weight_decay = 0.02;
   c.crop_min_scale = o.crop_min_scale;
   c.horizontal_flip = o.horizontal_flip;
+  c.text_negatives = (task == TrainTask::kFilter && o.text_negatives != "none") ||
+                     (task == TrainTask::kPretrain && o.text_negatives == "all");
   if (task == TrainTask::kPretrain) {
     c.data.annotation_files = {(data / "web_train.json").string(),
                                (data / "human_train.json").string()};

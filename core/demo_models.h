@@ -50,6 +50,9 @@ struct DemoModelsOptions {
   // Training augmentation (TrainJobConfig): BLIP's crop and flip unless set.
   double crop_min_scale = 0.5;
   bool horizontal_flip = true;
+  // Stages trained with TrainJobConfig::text_negatives: "none", "filter" or "all" (pre-training
+  // and the filter).
+  std::string text_negatives = "none";
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
   std::function<bool()> should_stop;                                              // may be empty

@@ -264,6 +264,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
                        "augmentation: smallest share of the image area a random crop keeps (1: no crop)");
   add_override<bool>(cmd, a, "--flip", "horizontal_flip",
                      "augmentation: flip images horizontally half of the time (true/false)");
+  add_override<bool>(cmd, a, "--text-negatives", "text_negatives",
+                     "ITM: also reject each caption rewritten by one word or padded (true/false)");
   add_override<std::string>(cmd, a, "--vocab", "vocab", "vocab.txt");
   add_override<std::string>(cmd, a, "--name", "model_name", "name of the trained model");
   add_override<std::vector<std::string>>(cmd, a, "--annotations", "annotation_files",
@@ -301,6 +303,10 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
                  "augmentation: smallest share of the image area a random crop keeps (1: no crop)")
       ->capture_default_str();
   dm->add_option("--flip", demo.horizontal_flip, "augmentation: random horizontal flips (true/false)")
+      ->capture_default_str();
+  dm->add_option("--text-negatives", demo.text_negatives,
+                 "stages whose ITM also rejects rewritten captions: none, filter or all")
+      ->check(CLI::IsMember({"none", "filter", "all"}))
       ->capture_default_str();
   dm->callback([&options] {
     const int rc = run_demo_models(options, out, as_json, demo);
