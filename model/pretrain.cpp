@@ -65,6 +65,7 @@ BlipConfig momentum_config(const BlipConfig& config) {
 Pretrainer::Pretrainer(Blip model, const PretrainOptions& options)
     : model_(std::move(model)),
       terms_(options.terms),
+      min_temperature_(options.min_temperature),
       momentum_(nullptr),
       queue_(model_->config().embed_dim, options.terms.itc ? model_->config().queue_size : 0,
              device_of(*model_), options.seed),
@@ -72,6 +73,10 @@ Pretrainer::Pretrainer(Blip model, const PretrainOptions& options)
       device_(device_of(*model_)),
       comm_(options.comm && options.comm->world_size() > 1 ? options.comm : nullptr) {
   require_components(*model_, terms_);
+  if (!(min_temperature_ > 0 && min_temperature_ <= 0.5)) {
+    throw ModelError("training: the lowest ITC temperature must lie in (0, 0.5], not " +
+                     std::to_string(min_temperature_));
+  }
   if (comm_) {  // every rank starts from rank 0's weights (and so do the momentum encoders)
     std::vector<torch::Tensor> tensors = model_->parameters();
     for (const torch::Tensor& b : model_->buffers()) tensors.push_back(b);
@@ -108,7 +113,7 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
   if (comm_) pad_to_common_length(*comm_, tokens.pad, &ids, &mask);
   if (model_->has_projections()) {
     torch::NoGradGuard no_grad;
-    model_->temp.clamp_(0.001, 0.5);
+    model_->temp.clamp_(min_temperature_, 0.5);
   }
 
   // ViT once; the unimodal text encoder (MED forward 1).

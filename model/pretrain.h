@@ -49,6 +49,10 @@ struct PretrainOptions {
   OptimizerConfig optimizer;
   uint64_t seed = 0;  // hard-negative draws and the queue's initial contents
   LossTerms terms;
+  // Lowest ITC temperature: BLIP clamps the learnt temperature to [0.001, 0.5]. A small model
+  // trained from scratch at a high learning rate drives it to the floor within a few hundred steps,
+  // before its features mean anything; a higher floor keeps ITC and its hard negatives learning.
+  double min_temperature = 0.001;
   // Data-parallel training (not owned; outlives the Pretrainer; null = one process). Each rank
   // steps on its share of the global batch (all ranks the same size); the model starts from rank
   // 0's weights, the ITC columns and the queue hold the momentum features of the global batch, ITM
@@ -120,6 +124,7 @@ class Pretrainer {
 
   Blip model_;
   LossTerms terms_;
+  double min_temperature_ = 0.001;
   Blip momentum_;
   ParameterPairs pairs_;
   FeatureQueue queue_;

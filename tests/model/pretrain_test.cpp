@@ -131,6 +131,25 @@ TEST(Pretrainer, TemperatureIsClampedToBlipsRange) {
   EXPECT_FLOAT_EQ(model->temp.item<float>(), 0.001f);
 }
 
+TEST(Pretrainer, AHigherTemperatureFloorHoldsAndAFloorOutsideTheRangeIsRefused) {
+  torch::manual_seed(3);
+  const BlipConfig c = micro_config();
+  Blip model(c);
+  PretrainOptions o = options();
+  o.min_temperature = 0.05;
+  Pretrainer trainer(model, o);
+  {
+    torch::NoGradGuard no_grad;
+    model->temp.fill_(0.01);
+  }
+  trainer.forward(random_batch(c, {0, 1}));
+  EXPECT_FLOAT_EQ(model->temp.item<float>(), 0.05f);
+  for (double bad : {0.0, 0.6}) {
+    o.min_temperature = bad;
+    EXPECT_THROW(Pretrainer(model, o), ModelError) << bad;
+  }
+}
+
 TEST(Pretrainer, LmLossIgnoresPaddingAndPrompt) {
   torch::manual_seed(4);
   const BlipConfig c = micro_config();
