@@ -61,6 +61,7 @@ TrainJobConfig stage_config(TrainTask task, const DemoModelsOptions& o, const fs
   c.keep_checkpoints = 1;
   c.weight_decay = 0.02;
   c.crop_min_scale = o.crop_min_scale;
+  c.min_temperature = o.min_temperature;
   c.horizontal_flip = o.horizontal_flip;
   c.text_negatives = (task == TrainTask::kFilter && o.text_negatives != "none") ||
                      (task == TrainTask::kPretrain && o.text_negatives == "all");

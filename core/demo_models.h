@@ -53,6 +53,7 @@ struct DemoModelsOptions {
   // Stages trained with TrainJobConfig::text_negatives: "none", "filter" or "all" (pre-training
   // and the filter).
   std::string text_negatives = "none";
+  double min_temperature = 0.001;  // TrainJobConfig::min_temperature of every stage
   int workers = 2;
   std::function<void(const std::string& stage, const ProgressEvent&)> on_event;  // may be empty
   std::function<bool()> should_stop;                                              // may be empty

@@ -135,6 +135,7 @@ Status read_config(const json& j, TrainJobConfig& c, const std::string& source) 
   r.read("crop_min_scale", &c.crop_min_scale);
   r.read("horizontal_flip", &c.horizontal_flip);
   r.read("text_negatives", &c.text_negatives);
+  r.read("min_temperature", &c.min_temperature);
   r.read("model_name", &c.model_name);
   if (!r.status()) return r.status();
   if (j.contains("data")) {
@@ -221,6 +222,7 @@ std::string to_json(const TrainJobConfig& c) {
             {"crop_min_scale", c.crop_min_scale},
             {"horizontal_flip", c.horizontal_flip},
             {"text_negatives", c.text_negatives},
+            {"min_temperature", c.min_temperature},
             {"model_name", c.model_name}};
   return j.dump(2) + "\n";
 }
@@ -238,6 +240,9 @@ Status validate(const TrainJobConfig& c, const std::string& source) {
     return bad("patch_size", "must divide image_size (" + std::to_string(c.image_size) + ")");
   }
   if (c.queue_size < 0) return bad("queue_size", "must not be negative");
+  if (!(c.min_temperature > 0 && c.min_temperature <= 0.5)) {
+    return bad("min_temperature", "must lie in (0, 0.5] (BLIP: 0.001)");
+  }
   if (c.steps < 0) return bad("steps", "must not be negative");
   if (c.epochs < 0) return bad("epochs", "must not be negative");
   if (c.steps == 0 && c.epochs == 0) return bad("steps", "or 'epochs' must be positive");

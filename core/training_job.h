@@ -95,6 +95,9 @@ struct TrainJobConfig {
   // appended: core/text_negatives.h), so the filter learns to reject a caption that is right but
   // for one attribute or padded with text the image does not show.
   bool text_negatives = false;
+  // Floor of the learnt ITC temperature (pretrain and filter). BLIP's 0.001; 0.05 keeps a tiny
+  // model trained from scratch from collapsing it before its features mean anything.
+  double min_temperature = 0.001;
   std::string model_name;  // name of the row in the project's models; empty = "<task> job N"
 };
 

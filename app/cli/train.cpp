@@ -266,6 +266,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
                      "augmentation: flip images horizontally half of the time (true/false)");
   add_override<bool>(cmd, a, "--text-negatives", "text_negatives",
                      "ITM: also reject each caption rewritten by one word or padded (true/false)");
+  add_override<double>(cmd, a, "--min-temperature", "min_temperature",
+                       "ITC: floor of the learnt temperature (BLIP: 0.001)");
   add_override<std::string>(cmd, a, "--vocab", "vocab", "vocab.txt");
   add_override<std::string>(cmd, a, "--name", "model_name", "name of the trained model");
   add_override<std::vector<std::string>>(cmd, a, "--annotations", "annotation_files",
@@ -307,6 +309,10 @@ void add_train_commands(CLI::App& app, const GlobalOptions& options) {
   dm->add_option("--text-negatives", demo.text_negatives,
                  "stages whose ITM also rejects rewritten captions: none, filter or all")
       ->check(CLI::IsMember({"none", "filter", "all"}))
+      ->capture_default_str();
+  dm->add_option("--min-temperature", demo.min_temperature,
+                 "ITC: floor of the learnt temperature in pre-training and the filter")
+      ->check(CLI::Range(1e-6, 0.5))
       ->capture_default_str();
   dm->callback([&options] {
     const int rc = run_demo_models(options, out, as_json, demo);

@@ -65,6 +65,7 @@ class CaptionTaskTrainer : public TaskTrainer {
     o.optimizer = s.optimizer;
     o.seed = s.seed;
     o.terms = terms;
+    o.min_temperature = s.min_temperature;
     o.comm = s.comm;
     return o;
   }
@@ -158,6 +159,7 @@ TaskSettings task_settings(const TrainJobConfig& c, int64_t total_steps,
   o.clip_norm = c.clip_norm;
   s.seed = c.seed;
   s.text_negatives = c.text_negatives;
+  s.min_temperature = c.min_temperature;
   s.max_text_length =
       c.max_text_length > 0 ? c.max_text_length : (c.task == TrainTask::kPretrain ? 35 : 30);
   if (c.task == TrainTask::kCaptioner) {

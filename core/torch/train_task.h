@@ -22,6 +22,7 @@ struct TaskSettings {
   std::string prompt;            // captioner only
   int64_t prompt_length = 1;     // [DEC] + prompt tokens left out of the LM loss
   model::Communicator* comm = nullptr;  // data-parallel training (not owned); pretrain and subsets
+  double min_temperature = 0.001;  // ITC: the learnt temperature's floor (BLIP's 0.001)
   bool text_negatives = false;  // ITM: one rewritten caption per image as an extra negative
 };
 

@@ -67,6 +67,21 @@ TEST(TrainingConfig, TextNegativesAreOffByDefaultAndOnlyForTasksWithItm) {
   }
 }
 
+TEST(TrainingConfig, TheTemperatureFloorIsBlipsUnlessSetAndLiesInItsRange) {
+  auto c = train_config_from_json(R"({"steps": 3})", "c.json");
+  ASSERT_TRUE(c) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->min_temperature, 0.001);
+  auto set = train_config_from_json(R"({"steps": 3, "min_temperature": 0.05})", "c.json");
+  ASSERT_TRUE(set) << set.status().message();
+  EXPECT_DOUBLE_EQ(train_config_from_json(to_json(*set), "c.json")->min_temperature, 0.05);
+  for (const char* bad : {"0", "0.7", "-0.1"}) {
+    auto out = train_config_from_json(
+        std::string(R"({"steps": 3, "min_temperature": )") + bad + "}", "config.json");
+    ASSERT_FALSE(out) << bad;
+    EXPECT_NE(out.status().message().find("'min_temperature'"), std::string::npos);
+  }
+}
+
 TEST(TrainingConfig, APatchSizeMustDivideTheImageSize) {
   auto c = train_config_from_json(R"({"steps": 3, "image_size": 96, "patch_size": 8})", "c.json");
   ASSERT_TRUE(c) << c.status().message();
