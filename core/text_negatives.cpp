@@ -1,6 +1,5 @@
 #include "core/text_negatives.h"
 
-#include <algorithm>
 #include <cctype>
 #include <set>
 #include <sstream>

@@ -37,6 +37,8 @@ torch::Tensor gather(Communicator* comm, const torch::Tensor& t, const std::stri
   return comm ? comm->all_gather(t, what) : t;
 }
 
+constexpr double kMaxTemperature = 0.5;  // BLIP's ceiling of the learnt ITC temperature
+
 // ids/mask padded on the right to `length` tokens (masked out, so nothing changes).
 void pad_to_length(int64_t length, int64_t pad_id, torch::Tensor* ids, torch::Tensor* mask) {
   const int64_t extra = length - ids->size(1);
@@ -73,7 +75,7 @@ Pretrainer::Pretrainer(Blip model, const PretrainOptions& options)
       device_(device_of(*model_)),
       comm_(options.comm && options.comm->world_size() > 1 ? options.comm : nullptr) {
   require_components(*model_, terms_);
-  if (!(min_temperature_ > 0 && min_temperature_ <= 0.5)) {
+  if (!(min_temperature_ > 0 && min_temperature_ <= kMaxTemperature)) {
     throw ModelError("training: the lowest ITC temperature must lie in (0, 0.5], not " +
                      std::to_string(min_temperature_));
   }
@@ -113,7 +115,7 @@ Pretrainer::Losses Pretrainer::forward(const PretrainBatch& batch) {
   if (comm_) pad_to_common_length(*comm_, tokens.pad, &ids, &mask);
   if (model_->has_projections()) {
     torch::NoGradGuard no_grad;
-    model_->temp.clamp_(min_temperature_, 0.5);
+    model_->temp.clamp_(min_temperature_, kMaxTemperature);
   }
 
   // ViT once; the unimodal text encoder (MED forward 1).

@@ -30,8 +30,9 @@ struct PretrainBatch {
   // Leading decoder tokens left out of the LM loss: [DEC] plus a prompt such as "a picture of"
   // (BLIP's prompt_length). 1 = only [DEC].
   int64_t prompt_length = 1;
-  // Optional, ITM only: [B, L] (ids' length) a text that does not describe image i, for one more
-  // negative pair per image beside BLIP's two hard negatives (undefined: BLIP's ITM exactly).
+  // Optional, ITM only: [B, L] (any length: padded to ids' or ids padded to it) a text that does
+  // not describe image i, for one more negative pair per image beside BLIP's two hard negatives
+  // (undefined: BLIP's ITM exactly).
   torch::Tensor negative_ids;
   torch::Tensor negative_mask;
 };
