@@ -40,6 +40,13 @@ TEST(DemoModels, TrainedOnceThenCached) {
     EXPECT_TRUE(fs::exists(fs::path(m) / "config.json")) << m;
   }
   EXPECT_TRUE(fs::exists(fs::path(first->data_dir) / "test.json"));
+  // Recipe 5's ITC temperature floor reaches the stages that learn a temperature.
+  for (const char* stage : {"pretrain", "filter"}) {
+    std::ifstream config(out / "jobs" / stage / "config.json");
+    ASSERT_TRUE(config) << stage;
+    EXPECT_DOUBLE_EQ(nlohmann::json::parse(config).at("min_temperature").get<double>(), 0.05)
+        << stage;
+  }
 
   stages.clear();
   auto second = ensure_demo_models(out.string(), o);
